@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package Minerva's build, tests and lint need.
+# Idempotent: packages already present are skipped by apt-get; safe to run again.
+set -euo pipefail
+
+PACKAGES=(
+  cmake ninja-build g++ pkg-config
+  clang clang-format clang-tidy libclang-rt-14-dev   # lint + sanitizers
+  libgtest-dev libgmock-dev libbenchmark-dev        # tests + benchmarks
+  nlohmann-json3-dev libcli11-dev                    # JSON, command line
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "setup: missing packages: ${missing[*]}" >&2
+    echo "setup: not root and no sudo; install them with apt-get as root" >&2
+    exit 1
+  fi
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! $SUDO apt-get update -qq; then
+  echo "setup: apt-get update failed (no network to the Debian mirror?)" >&2
+  exit 1
+fi
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+  echo "setup: apt-get install failed for: ${missing[*]}" >&2
+  exit 1
+fi
