@@ -1,0 +1,199 @@
+#include "model/context.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "kernels/dot_scalar.h"
+
+namespace minerva {
+
+namespace {
+
+// Prompt tokens per forward pass: bounds scratch memory while keeping weight reuse high.
+constexpr int64_t kMaxBatch = 512;
+
+// y = x / sqrt(mean(x^2) + eps) * w, sums in double as ggml does.
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  const float scale = 1.0f / std::sqrt(static_cast<float>(sum / static_cast<double>(n)) + eps);
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
+}
+
+// Rotates pairs of one head in place; cos/sin hold n_rot/2 angles for this position.
+void rope_head(float* v, const float* cos_t, const float* sin_t, int64_t n_rot, RopeType type) {
+  const int64_t half = n_rot / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const int64_t a = type == RopeType::Norm ? 2 * i : i;
+    const int64_t b = type == RopeType::Norm ? 2 * i + 1 : i + half;
+    const float x0 = v[a];
+    const float x1 = v[b];
+    v[a] = x0 * cos_t[i] - x1 * sin_t[i];
+    v[b] = x0 * sin_t[i] + x1 * cos_t[i];
+  }
+}
+
+}  // namespace
+
+Context::Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& pool)
+    : model_(std::move(model)), pool_(pool) {
+  const HParams& hp = model_->hparams();
+  kv_.n_ctx = std::max<int64_t>(1, n_ctx);
+  kv_.kv_dim = hp.kv_dim();
+  kv_.k.assign(static_cast<size_t>(hp.n_layer), {});
+  kv_.v.assign(static_cast<size_t>(hp.n_layer), {});
+  for (int64_t l = 0; l < hp.n_layer; ++l) {
+    kv_.k[l].assign(static_cast<size_t>(kv_.n_ctx * kv_.kv_dim), 0.0f);
+    kv_.v[l].assign(static_cast<size_t>(kv_.n_ctx * kv_.kv_dim), 0.0f);
+  }
+  max_batch_ = std::min(kMaxBatch, kv_.n_ctx);
+  const auto b = static_cast<size_t>(max_batch_);
+  x_.resize(b * hp.n_embd);
+  xb_.resize(b * std::max(hp.n_embd, hp.q_dim()));
+  q_.resize(b * hp.q_dim());
+  k_.resize(b * hp.kv_dim());
+  v_.resize(b * hp.kv_dim());
+  att_.resize(b * hp.q_dim());
+  gate_.resize(b * hp.n_ff);
+  up_.resize(b * hp.n_ff);
+  ffn_out_.resize(b * hp.n_embd);
+  rope_cos_.resize(b * (hp.n_rot / 2));
+  rope_sin_.resize(b * (hp.n_rot / 2));
+}
+
+std::span<const float> Context::logits(int64_t row) const {
+  const auto nv = static_cast<size_t>(n_vocab());
+  return {logits_.data() + static_cast<size_t>(row) * nv, nv};
+}
+
+void Context::truncate(int64_t n) { n_past_ = std::clamp<int64_t>(n, 0, n_past_); }
+
+Status Context::eval(std::span<const Token> tokens, bool all_logits) {
+  if (tokens.empty()) return make_error("eval: no tokens");
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0 || tokens[i] >= n_vocab()) {
+      return make_error("token id " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
+                        " is out of range (vocabulary has " + std::to_string(n_vocab()) + " tokens)");
+    }
+  }
+  if (n_past_ + n > kv_.n_ctx) {
+    return make_error("context overflow: " + std::to_string(n_past_) + " tokens cached + " + std::to_string(n) +
+                      " new exceed the context size " + std::to_string(kv_.n_ctx));
+  }
+  n_logit_rows_ = all_logits ? n : 1;
+  logits_.assign(static_cast<size_t>(n_logit_rows_ * n_vocab()), 0.0f);
+  for (int64_t start = 0; start < n; start += max_batch_) {
+    const int64_t len = std::min(max_batch_, n - start);
+    eval_batch(tokens.subspan(static_cast<size_t>(start), static_cast<size_t>(len)), all_logits,
+               all_logits ? start : 0);
+  }
+  return Ok{};
+}
+
+void Context::eval_batch(std::span<const Token> tokens, bool all_logits, int64_t logits_offset) {
+  const HParams& hp = model_->hparams();
+  const Model& m = *model_;
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  const int64_t E = hp.n_embd;
+  const int64_t half = hp.n_rot / 2;
+
+  for (int64_t t = 0; t < T; ++t) {
+    dequantize_row(m.token_embd.type, m.token_embd.row(tokens[t]), &x_[t * E], E);
+  }
+  // Angles as ggml computes them: theta_i = pos * base^(-2i/n_rot), built by repeated
+  // float multiplication so rounding matches the reference implementation closely.
+  const float theta_scale = std::pow(hp.rope_freq_base, -2.0f / static_cast<float>(hp.n_rot));
+  for (int64_t t = 0; t < T; ++t) {
+    float theta = static_cast<float>(n_past_ + t);
+    for (int64_t i = 0; i < half; ++i) {
+      rope_cos_[t * half + i] = std::cos(theta);
+      rope_sin_[t * half + i] = std::sin(theta);
+      theta *= theta_scale;
+    }
+  }
+
+  for (int64_t l = 0; l < hp.n_layer; ++l) {
+    const LlamaLayer& L = m.layers[static_cast<size_t>(l)];
+    for (int64_t t = 0; t < T; ++t) rms_norm(&x_[t * E], L.attn_norm, &xb_[t * E], E, hp.rms_eps);
+    matmul(L.wq, xb_.data(), T, q_.data(), pool_);
+    matmul(L.wk, xb_.data(), T, k_.data(), pool_);
+    matmul(L.wv, xb_.data(), T, v_.data(), pool_);
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t h = 0; h < hp.n_head; ++h) {
+        rope_head(&q_[t * hp.q_dim() + h * hp.head_dim], &rope_cos_[t * half], &rope_sin_[t * half], hp.n_rot,
+                  hp.rope_type);
+      }
+      for (int64_t h = 0; h < hp.n_head_kv; ++h) {
+        rope_head(&k_[t * hp.kv_dim() + h * hp.head_dim], &rope_cos_[t * half], &rope_sin_[t * half], hp.n_rot,
+                  hp.rope_type);
+      }
+    }
+    const int64_t kvd = kv_.kv_dim;
+    std::copy_n(k_.begin(), T * kvd, kv_.k[l].begin() + n_past_ * kvd);
+    std::copy_n(v_.begin(), T * kvd, kv_.v[l].begin() + n_past_ * kvd);
+    attention(l, T);
+    matmul(L.wo, att_.data(), T, ffn_out_.data(), pool_);
+    for (int64_t i = 0; i < T * E; ++i) x_[i] += ffn_out_[i];
+
+    for (int64_t t = 0; t < T; ++t) rms_norm(&x_[t * E], L.ffn_norm, &xb_[t * E], E, hp.rms_eps);
+    matmul(L.ffn_gate, xb_.data(), T, gate_.data(), pool_);
+    matmul(L.ffn_up, xb_.data(), T, up_.data(), pool_);
+    for (int64_t i = 0; i < T * hp.n_ff; ++i) {
+      const float g = gate_[i];
+      gate_[i] = g / (1.0f + std::exp(-g)) * up_[i];  // SwiGLU: silu(gate) * up
+    }
+    matmul(L.ffn_down, gate_.data(), T, ffn_out_.data(), pool_);
+    for (int64_t i = 0; i < T * E; ++i) x_[i] += ffn_out_[i];
+  }
+
+  // Output head only for the rows the caller wants.
+  const int64_t first = all_logits ? 0 : T - 1;
+  const int64_t rows = T - first;
+  for (int64_t t = first; t < T; ++t) rms_norm(&x_[t * E], m.output_norm, &xb_[(t - first) * E], E, hp.rms_eps);
+  matmul(m.output, xb_.data(), rows, &logits_[static_cast<size_t>(logits_offset * n_vocab())], pool_);
+  n_past_ += T;
+}
+
+void Context::attention(int64_t layer, int64_t n_tokens) {
+  const HParams& hp = model_->hparams();
+  const int64_t hd = hp.head_dim;
+  const int64_t group = hp.n_head / hp.n_head_kv;
+  const int64_t kvd = kv_.kv_dim;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const float* kc = kv_.k[layer].data();
+  const float* vc = kv_.v[layer].data();
+  const int64_t base = n_past_;
+  pool_.run(n_tokens * hp.n_head, 1, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> scores;
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t t = item / hp.n_head;
+      const int64_t h = item % hp.n_head;
+      const int64_t kvh = h / group;
+      const int64_t n_pos = base + t + 1;  // causal: this token and everything before it
+      const float* q = &q_[t * hp.q_dim() + h * hd];
+      scores.resize(static_cast<size_t>(n_pos));
+      float max_s = -INFINITY;
+      for (int64_t p = 0; p < n_pos; ++p) {
+        scores[p] = scalar::dot_f32(q, kc + p * kvd + kvh * hd, hd) * scale;
+        max_s = std::max(max_s, scores[p]);
+      }
+      double sum = 0.0;
+      for (int64_t p = 0; p < n_pos; ++p) {
+        scores[p] = std::exp(scores[p] - max_s);
+        sum += scores[p];
+      }
+      const auto inv = static_cast<float>(1.0 / sum);
+      float* out = &att_[t * hp.q_dim() + h * hd];
+      std::fill(out, out + hd, 0.0f);
+      for (int64_t p = 0; p < n_pos; ++p) {
+        const float w = scores[p] * inv;
+        const float* vrow = vc + p * kvd + kvh * hd;
+        for (int64_t d = 0; d < hd; ++d) out[d] += w * vrow[d];
+      }
+    }
+  });
+}
+
+}  // namespace minerva

@@ -1,0 +1,50 @@
+#include "kernels/fp16.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace minerva {
+namespace {
+
+TEST(Fp16, KnownValues) {
+  EXPECT_EQ(fp16_to_fp32(0x3c00), 1.0f);
+  EXPECT_EQ(fp16_to_fp32(0xc000), -2.0f);
+  EXPECT_EQ(fp16_to_fp32(0x7bff), 65504.0f);
+  EXPECT_EQ(fp16_to_fp32(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
+  EXPECT_EQ(fp16_to_fp32(0x03ff), std::ldexp(1023.0f, -24));
+  EXPECT_TRUE(std::isinf(fp16_to_fp32(0x7c00)));
+  EXPECT_TRUE(std::isnan(fp16_to_fp32(0x7e00)));
+  EXPECT_TRUE(std::signbit(fp16_to_fp32(0x8000)));
+  EXPECT_EQ(fp32_to_fp16(1.0f), 0x3c00);
+  EXPECT_EQ(fp32_to_fp16(65520.0f), 0x7c00);  // rounds up to inf
+  EXPECT_EQ(fp32_to_fp16(65519.0f), 0x7bff);
+  EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -25)), 0x0000);  // ties to even: 0
+  EXPECT_EQ(fp32_to_fp16(std::ldexp(3.0f, -26)), 0x0001);
+  EXPECT_EQ(fp32_to_fp16(std::numeric_limits<float>::infinity()), 0x7c00);
+  EXPECT_EQ(fp32_to_fp16(std::nanf("")) & 0x7c00, 0x7c00);
+  EXPECT_EQ(bf16_to_fp32(0x3f80), 1.0f);
+}
+
+TEST(Fp16, EveryHalfRoundTrips) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    float f = fp16_to_fp32(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(fp32_to_fp16(f), h) << std::hex << h;
+  }
+}
+
+// Round-to-nearest-even between every pair of neighbouring halves.
+TEST(Fp16, MidpointsRoundToEven) {
+  for (uint32_t h = 0; h < 0x7bff; ++h) {
+    float lo = fp16_to_fp32(static_cast<uint16_t>(h));
+    float hi = fp16_to_fp32(static_cast<uint16_t>(h + 1));
+    float mid = (lo + hi) / 2;  // exact in float
+    uint16_t want = (h % 2 == 0) ? static_cast<uint16_t>(h) : static_cast<uint16_t>(h + 1);
+    ASSERT_EQ(fp32_to_fp16(mid), want) << std::hex << h;
+  }
+}
+
+}  // namespace
+}  // namespace minerva
