@@ -63,6 +63,8 @@ inline Error make_error(std::string message) { return Error{std::move(message)};
 }  // namespace minerva
 
 // Propagates an error from an expression returning Result<T>; binds the value otherwise.
+// `decl` is a declaration or an lvalue, so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define MINERVA_CONCAT_INNER(a, b) a##b
 #define MINERVA_CONCAT(a, b) MINERVA_CONCAT_INNER(a, b)
 #define MINERVA_TRY_IMPL(tmp, decl, expr) \
@@ -75,3 +77,4 @@ inline Error make_error(std::string message) { return Error{std::move(message)};
     auto minerva_status_ = (expr);            \
     if (!minerva_status_.ok()) return minerva_status_.error(); \
   } while (0)
+// NOLINTEND(bugprone-macro-parentheses)

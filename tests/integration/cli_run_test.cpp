@@ -1,0 +1,117 @@
+// End to end: the real binary generates, prints logits and reports errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "subprocess.h"
+
+namespace minerva {
+namespace {
+
+using testing::run_minerva;
+using testing::shared_path;
+
+nlohmann::json stories_ref() {
+  std::ifstream in(shared_path("reference/stories260K.gguf.json"));
+  nlohmann::json j;
+  in >> j;
+  return j;
+}
+
+const std::string kStories = shared_path("models/stories260K.gguf");
+
+TEST(CliRun, GreedyMatchesLlamaCppText) {
+  auto ref = stories_ref();
+  auto r = run_minerva({"run", "-m", kStories, "-p", ref["prompt_text"].get<std::string>(), "-n", "32", "--temp", "0",
+                        "--no-display-prompt", "-t", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // llama.cpp's greedy_text drops the first piece's leading space; we stream pieces as-is.
+  EXPECT_EQ(r.out, " " + ref["greedy_text"].get<std::string>() + "\n");
+  EXPECT_NE(r.err.find("prompt: 21 tokens"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("generated: 32 tokens"), std::string::npos) << r.err;
+}
+
+TEST(CliRun, EchoesPromptByDefault) {
+  auto r = run_minerva({"run", "-m", kStories, "-p", "Once upon a time", "-n", "4", "--temp", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Once upon a time", 0), 0u) << r.out;
+}
+
+TEST(CliRun, SameSeedSameText) {
+  std::vector<std::string> args = {"run", "-m", kStories, "-p", "Tom had a dog", "-n", "40", "--seed", "42",
+                                   "--temp", "1.0"};
+  auto a = run_minerva(args), b = run_minerva(args);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  args[9] = "43";
+  auto c = run_minerva(args);
+  EXPECT_NE(a.out, c.out);
+}
+
+TEST(CliLogits, LastRowMatchesReference) {
+  auto ref = stories_ref();
+  std::string toks;
+  for (auto& t : ref["prompt_tokens"]) toks += (toks.empty() ? "" : ",") + std::to_string(t.get<int>());
+  auto r = run_minerva({"logits", "-m", kStories, "--tokens", toks});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tokens"], ref["prompt_tokens"]);
+  EXPECT_EQ(j["n_vocab"], 512);
+  ASSERT_EQ(j["logits"].size(), 1u);
+  auto want = ref["last_logits"].get<std::vector<float>>();
+  auto got = j["logits"][0].get<std::vector<float>>();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 2e-2f) << i;
+}
+
+TEST(CliLogits, PromptWithAllPositions) {
+  auto ref = stories_ref();
+  auto r = run_minerva({"logits", "-m", kStories, "-p", ref["prompt_text"].get<std::string>(), "--all-positions"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tokens"], ref["prompt_tokens"]);
+  ASSERT_EQ(j["logits"].size(), ref["prompt_tokens"].size());
+  const auto& top5 = ref["top5_per_position"];
+  for (size_t p = 0; p < top5.size(); ++p) {
+    for (const auto& e : top5[p]) {
+      EXPECT_NEAR(j["logits"][p][e[0].get<int>()].get<float>(), e[1].get<float>(), 2e-2f);
+    }
+  }
+}
+
+// Each failure is one line on stderr naming the problem, and exit status 1.
+struct ErrorCase {
+  std::vector<std::string> args;
+  std::string expect;  // substring of stderr
+};
+
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.expect; }
+
+class CliErrors : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(CliErrors, OneClearLine) {
+  auto r = run_minerva(GetParam().args);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(GetParam().expect), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("minerva: ", 0), 0u) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CliErrors,
+    ::testing::Values(
+        ErrorCase{{"run", "-m", "/nonexistent/model.gguf", "-p", "hi"}, "/nonexistent/model.gguf: no such file"},
+        ErrorCase{{"run", "-m", "/tmp", "-p", "hi"}, "/tmp: is a directory"},
+        ErrorCase{{"run", "-m", shared_path("models/SOURCES.md"), "-p", "hi"}, "not a GGUF file"},
+        ErrorCase{{"run", "-m", shared_path("models/synth/qwen2-f32.gguf"), "-p", "hi"},
+                  "unsupported architecture 'qwen2' (supported: llama)"},
+        ErrorCase{{"run", "-m", shared_path("models/synth/llama-q4_0.gguf"), "-p", "hi"}, "has type Q4_0"},
+        ErrorCase{{"logits", "-m", kStories, "--tokens", "1,2,x"}, "element 2 ('x')"},
+        ErrorCase{{"logits", "-m", kStories, "--tokens", "1,9999"}, "token id 9999"},
+        ErrorCase{{"run", "-m", kStories, "-p", "hi", "--top-p", "2"}, "top_p"}),
+    [](const auto& info) { return "case" + std::to_string(info.index); });
+
+}  // namespace
+}  // namespace minerva

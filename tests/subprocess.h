@@ -1,0 +1,53 @@
+// Runs the real `minerva` binary in a subprocess for end-to-end tests.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_paths.h"
+
+namespace minerva::testing {
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs minerva with `args` (each shell-quoted), capturing stdout and stderr.
+inline ProcessResult run_minerva(const std::vector<std::string>& args) {
+  static int counter = 0;
+  const std::string err_path = ::testing::TempDir() + "minerva_stderr_" + std::to_string(::getpid()) + "_" +
+                               std::to_string(counter++) + ".txt";
+  std::string cmd = shell_quote(minerva_binary());
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  cmd += " 2>" + shell_quote(err_path) + " </dev/null";
+  ProcessResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ifstream in(err_path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  r.err = ss.str();
+  std::remove(err_path.c_str());
+  return r;
+}
+
+}  // namespace minerva::testing
