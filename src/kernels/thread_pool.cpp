@@ -59,7 +59,15 @@ void ThreadPool::run(int64_t n, int64_t grain, const std::function<void(int64_t,
   }
   wake_.notify_all();
   work_on_current_job();
-  while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // Workers normally finish within microseconds; if the machine is oversubscribed one may
+  // be descheduled, so stop burning the core it needs after a short spin.
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpinIterations) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 void ThreadPool::worker_loop(int /*index*/) {

@@ -165,7 +165,9 @@ void Context::attention(int64_t layer, int64_t n_tokens) {
   const float* kc = kv_.k[layer].data();
   const float* vc = kv_.v[layer].data();
   const int64_t base = n_past_;
-  pool_.run(n_tokens * hp.n_head, 1, [&](int64_t begin, int64_t end) {
+  // Each (token, head) item costs ~2 * positions * head_dim multiply-adds; batch small ones.
+  const int64_t grain = std::max<int64_t>(1, 16384 / (2 * (base + n_tokens) * hd));
+  pool_.run(n_tokens * hp.n_head, grain, [&](int64_t begin, int64_t end) {
     thread_local std::vector<float> scores;
     for (int64_t item = begin; item < end; ++item) {
       const int64_t t = item / hp.n_head;
