@@ -29,8 +29,8 @@ inline std::string shell_quote(const std::string& s) {
 // Runs minerva with `args` (each shell-quoted), capturing stdout and stderr.
 inline ProcessResult run_minerva(const std::vector<std::string>& args) {
   static int counter = 0;
-  const std::string err_path = ::testing::TempDir() + "minerva_stderr_" + std::to_string(::getpid()) + "_" +
-                               std::to_string(counter++) + ".txt";
+  const std::string err_path =
+      ::testing::TempDir() + "minerva_stderr_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".txt";
   std::string cmd = shell_quote(minerva_binary());
   for (const auto& a : args) cmd += " " + shell_quote(a);
   cmd += " 2>" + shell_quote(err_path) + " </dev/null";

@@ -49,8 +49,7 @@ int run(const RunOptions& o) {
   const int64_t n_ctx = choose_ctx(*lm, o.ctx);
   if (static_cast<int64_t>(tokens.size()) >= n_ctx) {
     return report(make_error("the prompt has " + std::to_string(tokens.size()) +
-                             " tokens, which does not fit the context of " + std::to_string(n_ctx) +
-                             " (raise -c)"));
+                             " tokens, which does not fit the context of " + std::to_string(n_ctx) + " (raise -c)"));
   }
   ThreadPool pool(choose_threads(o.threads));
   Context ctx(lm->model, n_ctx, pool);
@@ -94,8 +93,7 @@ Command register_run(CLI::App& app) {
   sub->add_option("--top-k", o->sampling.top_k, "Top-k sampling (0: off)")->capture_default_str();
   sub->add_option("--top-p", o->sampling.top_p, "Top-p (nucleus) sampling (1: off)")->capture_default_str();
   sub->add_option("--min-p", o->sampling.min_p, "Min-p sampling (0: off)")->capture_default_str();
-  sub->add_option("--repeat-penalty", o->sampling.repeat_penalty, "Repetition penalty (1: off)")
-      ->capture_default_str();
+  sub->add_option("--repeat-penalty", o->sampling.repeat_penalty, "Repetition penalty (1: off)")->capture_default_str();
   sub->add_option("--repeat-last-n", o->sampling.repeat_last_n, "Tokens the repetition penalty looks back over")
       ->capture_default_str();
   sub->add_flag("--no-display-prompt", o->no_display_prompt, "Print only the generated text, not the prompt");

@@ -141,7 +141,8 @@ Token Sampler::sample(std::span<const float> logits) {
   }
   // No filter ever drops the best token, so this stays the max through the whole chain.
   max_logit_ = cands_sorted_ ? cands_[0].logit
-                             : reduce4(cands_.size(), kNegInf, [&](size_t i) { return cands_[i].logit; }, kMax);
+                             : reduce4(
+                                   cands_.size(), kNegInf, [&](size_t i) { return cands_[i].logit; }, kMax);
   if (max_logit_ == kPosInf) {
     // +inf outranks everything and would turn the softmax into NaN: keep those tokens, equally likely.
     std::erase_if(cands_, [](const Candidate& c) { return c.logit != kPosInf; });
@@ -157,10 +158,11 @@ Token Sampler::sample(std::span<const float> logits) {
 void Sampler::gather_all(std::span<const float> logits) {
   cands_.resize(logits.size());
   size_t m = 0;
-  for_each_penalised(logits, penalties_, [this](float l, float c) { return penalised(l, c); },
-                     [&](size_t i, float l) {
-                       if (l > kNegInf) cands_[m++] = Candidate{static_cast<Token>(i), l};  // drops -inf and NaN
-                     });
+  for_each_penalised(
+      logits, penalties_, [this](float l, float c) { return penalised(l, c); },
+      [&](size_t i, float l) {
+        if (l > kNegInf) cands_[m++] = Candidate{static_cast<Token>(i), l};  // drops -inf and NaN
+      });
   cands_.resize(m);
   cands_sorted_ = false;
 }
@@ -171,21 +173,22 @@ void Sampler::gather_top_k(std::span<const float> logits, size_t k) {
   // kBetter is a total order; then sorted.
   cands_.clear();
   float worst = kNegInf;  // front's logit once the heap is full
-  for_each_penalised(logits, penalties_, [this](float l, float c) { return penalised(l, c); },
-                     [&](size_t i, float l) {
-                       if (!(l > kNegInf)) return;  // -inf and NaN are impossible
-                       const Candidate c{static_cast<Token>(i), l};
-                       if (cands_.size() < k) {
-                         cands_.push_back(c);
-                         std::push_heap(cands_.begin(), cands_.end(), kBetter);
-                         if (cands_.size() == k) worst = cands_.front().logit;
-                       } else if (l > worst) {  // a tie never wins: every kept id is lower than i
-                         std::pop_heap(cands_.begin(), cands_.end(), kBetter);
-                         cands_.back() = c;
-                         std::push_heap(cands_.begin(), cands_.end(), kBetter);
-                         worst = cands_.front().logit;
-                       }
-                     });
+  for_each_penalised(
+      logits, penalties_, [this](float l, float c) { return penalised(l, c); },
+      [&](size_t i, float l) {
+        if (!(l > kNegInf)) return;  // -inf and NaN are impossible
+        const Candidate c{static_cast<Token>(i), l};
+        if (cands_.size() < k) {
+          cands_.push_back(c);
+          std::push_heap(cands_.begin(), cands_.end(), kBetter);
+          if (cands_.size() == k) worst = cands_.front().logit;
+        } else if (l > worst) {  // a tie never wins: every kept id is lower than i
+          std::pop_heap(cands_.begin(), cands_.end(), kBetter);
+          cands_.back() = c;
+          std::push_heap(cands_.begin(), cands_.end(), kBetter);
+          worst = cands_.front().logit;
+        }
+      });
   std::sort(cands_.begin(), cands_.end(), kBetter);
   cands_sorted_ = true;
 }
@@ -224,19 +227,21 @@ Token Sampler::greedy(std::span<const float> logits) const {
   // Argmax of the penalised logits, lowest id on ties, NaN skipped; all impossible -> 0.
   if (penalties_.empty()) {
     // Two cheap passes beat one index-tracking pass, which is latency-bound.
-    const float max = reduce4(logits.size(), kNegInf, [&](size_t i) { return logits[i]; }, kMax);
+    const float max = reduce4(
+        logits.size(), kNegInf, [&](size_t i) { return logits[i]; }, kMax);
     if (max == kNegInf) return 0;
     return static_cast<Token>(std::find(logits.begin(), logits.end(), max) - logits.begin());
   }
   size_t best = 0;
   float best_logit = kNegInf;
-  for_each_penalised(logits, penalties_, [this](float l, float c) { return penalised(l, c); },
-                     [&](size_t i, float l) {
-                       if (l > best_logit) {  // strict: the lowest id wins ties
-                         best = i;
-                         best_logit = l;
-                       }
-                     });
+  for_each_penalised(
+      logits, penalties_, [this](float l, float c) { return penalised(l, c); },
+      [&](size_t i, float l) {
+        if (l > best_logit) {  // strict: the lowest id wins ties
+          best = i;
+          best_logit = l;
+        }
+      });
   return static_cast<Token>(best);
 }
 
@@ -270,7 +275,8 @@ void Sampler::top_p(double p) {
   // earlier bucket outranks every token of a later one), find the bucket where the cumulative weight crosses
   // p * total, and rank only that bucket's tokens. O(n), no sort; cands_ is then filtered and keeps its id order.
   // Every summation order is fixed by this code, so rounding at the boundary is the same on every platform.
-  const float lowest = reduce4(n, kPosInf, [&](size_t i) { return cands_[i].logit; }, kMin);
+  const float lowest = reduce4(
+      n, kPosInf, [&](size_t i) { return cands_[i].logit; }, kMin);
   // Tokens more than kBucketRange below the max weigh < 1e-13 of it each; they share the last bucket.
   const double range = std::min(max - static_cast<double>(lowest), kBucketRange);
   const double scale = range > 0.0 ? static_cast<double>(kBuckets) / range : 0.0;

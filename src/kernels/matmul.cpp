@@ -36,10 +36,14 @@ void dequantize_row(TensorType type, const uint8_t* src, float* dst, int64_t n) 
 
 float dot_row(TensorType type, const uint8_t* row, const float* x, int64_t n) {
   switch (type) {
-    case TensorType::F32: return scalar::dot_f32(as_f32(row), x, n);
-    case TensorType::F16: return scalar::dot_f16(as_u16(row), x, n);
-    case TensorType::BF16: return scalar::dot_bf16(as_u16(row), x, n);
-    default: return 0.0f;
+    case TensorType::F32:
+      return scalar::dot_f32(as_f32(row), x, n);
+    case TensorType::F16:
+      return scalar::dot_f16(as_u16(row), x, n);
+    case TensorType::BF16:
+      return scalar::dot_bf16(as_u16(row), x, n);
+    default:
+      return 0.0f;
   }
 }
 

@@ -15,8 +15,7 @@ Result<const ArchInfo*> find_arch(std::string_view name) {
   for (const auto& a : kArchs) {
     if (a.name == name) return &a;
   }
-  return make_error("unsupported architecture '" + std::string(name) + "' (supported: " + supported_arch_list() +
-                    ")");
+  return make_error("unsupported architecture '" + std::string(name) + "' (supported: " + supported_arch_list() + ")");
 }
 
 std::string supported_arch_list() {

@@ -19,8 +19,8 @@ struct HParams {
   int64_t n_ff = 0;
   int64_t n_head = 0;
   int64_t n_head_kv = 0;
-  int64_t head_dim = 0;     // attention.key_length, default n_embd / n_head
-  int64_t n_rot = 0;        // rope.dimension_count, default head_dim
+  int64_t head_dim = 0;  // attention.key_length, default n_embd / n_head
+  int64_t n_rot = 0;     // rope.dimension_count, default head_dim
   float rope_freq_base = 10000.0f;
   float rms_eps = 1e-5f;
 

@@ -6,9 +6,7 @@ namespace minerva {
 
 namespace {
 
-std::string shape_str(int64_t a, int64_t b) {
-  return "[" + std::to_string(a) + ", " + std::to_string(b) + "]";
-}
+std::string shape_str(int64_t a, int64_t b) { return "[" + std::to_string(a) + ", " + std::to_string(b) + "]"; }
 
 std::string supported_types() { return "F32, F16, BF16"; }
 
@@ -76,8 +74,8 @@ Result<std::shared_ptr<const Model>> Model::load(std::shared_ptr<const GgufFile>
 
   MINERVA_TRY(const TensorView* embd, w.find("token_embd.weight"));
   if (embd->n_dims != 2 || embd->ne[0] != hp.n_embd || embd->ne[1] < 1) {
-    return make_error(f.path() + ": tensor 'token_embd.weight' has shape " + embd->shape_string() +
-                      ", expected [" + std::to_string(hp.n_embd) + ", n_vocab]");
+    return make_error(f.path() + ": tensor 'token_embd.weight' has shape " + embd->shape_string() + ", expected [" +
+                      std::to_string(hp.n_embd) + ", n_vocab]");
   }
   hp.n_vocab = embd->ne[1];
   MINERVA_TRY(m->token_embd, w.matrix("token_embd.weight", hp.n_embd, hp.n_vocab));

@@ -33,9 +33,9 @@ class Model {
   const HParams& hparams() const { return hp_; }
   const GgufFile& file() const { return *file_; }
 
-  MatrixView token_embd;              // [n_embd, n_vocab]
-  const float* output_norm = nullptr; // [n_embd]
-  MatrixView output;                  // [n_embd, n_vocab]; token_embd when tied
+  MatrixView token_embd;               // [n_embd, n_vocab]
+  const float* output_norm = nullptr;  // [n_embd]
+  MatrixView output;                   // [n_embd, n_vocab]; token_embd when tied
   bool tied_output = false;
   std::vector<LlamaLayer> layers;
 

@@ -22,8 +22,8 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}        // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -72,9 +72,9 @@ inline Error make_error(std::string message) { return Error{std::move(message)};
   if (!tmp.ok()) return tmp.error();      \
   decl = std::move(tmp).value()
 #define MINERVA_TRY(decl, expr) MINERVA_TRY_IMPL(MINERVA_CONCAT(minerva_try_, __LINE__), decl, expr)
-#define MINERVA_CHECK(expr)                   \
-  do {                                        \
-    auto minerva_status_ = (expr);            \
+#define MINERVA_CHECK(expr)                                    \
+  do {                                                         \
+    auto minerva_status_ = (expr);                             \
     if (!minerva_status_.ok()) return minerva_status_.error(); \
   } while (0)
 // NOLINTEND(bugprone-macro-parentheses)

@@ -227,7 +227,7 @@ TEST(SamplerTopP, WholeVocabTiesAndWideRanges) {
   std::vector<float> levels(1000);
   for (float& x : levels) x = static_cast<float>(rng() % 4) * 0.5f;  // four tie groups, shuffled ids
   for (size_t keep : {50, 333}) expect_top_p_keeps(levels, keep, 28);
-  std::vector<float> clusters(1000, -60.0f);                    // far below the bucketed range
+  std::vector<float> clusters(1000, -60.0f);  // far below the bucketed range
   for (size_t i = 0; i < 200; ++i) clusters[(i * 7) % 1000] = i < 100 ? 0.0f : -1.0f;
   expect_top_p_keeps(clusters, 150, 24);  // cuts inside the second tie group
   std::vector<float> wide(3000);

@@ -40,8 +40,8 @@ TEST(CliRun, EchoesPromptByDefault) {
 }
 
 TEST(CliRun, SameSeedSameText) {
-  std::vector<std::string> args = {"run", "-m", kStories, "-p", "Tom had a dog", "-n", "40", "--seed", "42",
-                                   "--temp", "1.0"};
+  std::vector<std::string> args = {"run",    "-m", kStories, "-p", "Tom had a dog", "-n", "40",
+                                   "--seed", "42", "--temp", "1.0"};
   auto a = run_minerva(args), b = run_minerva(args);
   ASSERT_EQ(a.exit_code, 0) << a.err;
   EXPECT_EQ(a.out, b.out);

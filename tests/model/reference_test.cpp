@@ -106,7 +106,8 @@ INSTANTIATE_TEST_SUITE_P(Models, ReferenceTest, ::testing::ValuesIn(kCases), [](
   std::string n = info.param.model;
   n = n.substr(n.rfind('/') + 1);
   n = n.substr(0, n.find(".gguf"));
-  std::replace_if(n.begin(), n.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  std::replace_if(
+      n.begin(), n.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
   return n;
 });
 
