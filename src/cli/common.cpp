@@ -37,8 +37,8 @@ Result<std::vector<Token>> parse_token_list(const std::string& text) {
     item.erase(item.find_last_not_of(" \t") + 1);
     char* end = nullptr;
     errno = 0;
-    long long v = item.empty() ? 0 : std::strtoll(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || errno != 0 || v < 0 || v > INT32_MAX) {
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || end == nullptr || *end != '\0' || errno != 0 || v < 0 || v > INT32_MAX) {
       return make_error("--tokens: element " + std::to_string(index) + " ('" + item +
                         "') is not a token id (expected comma-separated non-negative integers)");
     }
