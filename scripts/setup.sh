@@ -8,6 +8,7 @@ PACKAGES=(
   clang clang-format clang-tidy libclang-rt-14-dev   # lint + sanitizers
   libgtest-dev libgmock-dev libbenchmark-dev        # tests + benchmarks
   nlohmann-json3-dev libcli11-dev                    # JSON, command line
+  libpcre2-dev libutf8proc-dev                       # tokenizer regexes, Unicode normalization
 )
 
 missing=()
