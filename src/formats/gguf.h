@@ -16,6 +16,12 @@
 
 namespace minerva {
 
+// Limits the reader enforces (and the writer respects, so it never writes what the reader refuses).
+constexpr uint32_t kGgufDefaultAlignment = 32;    // when general.alignment is absent
+constexpr uint32_t kGgufMaxAlignment = 1u << 20;  // larger is hostile, not a real layout
+constexpr int kGgufMaxArrayDepth = 8;             // nesting levels of ARRAY values, top level included
+constexpr uint32_t kGgufMaxDims = 4;              // GGML_MAX_DIMS
+
 enum class GgufValueType : uint32_t {
   U8 = 0,
   I8 = 1,
@@ -33,6 +39,8 @@ enum class GgufValueType : uint32_t {
 };
 
 std::string_view gguf_value_type_name(GgufValueType t);
+// Bytes of one scalar of type t; 0 for STRING and ARRAY.
+size_t gguf_scalar_size(GgufValueType t);
 
 // One metadata value. Strings are views into the mapped file. Arrays of scalars keep a
 // pointer to their little-endian bytes in the file (read with scalar_at); arrays of
@@ -49,9 +57,9 @@ struct GgufValue {
   // Arrays.
   GgufValueType elem_type = GgufValueType::U8;
   uint64_t count = 0;
-  const uint8_t* raw = nullptr;             // scalar arrays: count * elem size bytes
-  std::vector<std::string_view> strings;    // STRING arrays
-  std::vector<GgufValue> items;             // ARRAY arrays
+  const uint8_t* raw = nullptr;           // scalar arrays: count * elem size bytes
+  std::vector<std::string_view> strings;  // STRING arrays
+  std::vector<GgufValue> items;           // ARRAY arrays
 
   bool is_integer() const;
   bool is_float() const { return type == GgufValueType::F32 || type == GgufValueType::F64; }
@@ -78,7 +86,7 @@ struct TensorView {
   TensorType type = TensorType::F32;
   uint32_t n_dims = 0;
   std::array<int64_t, 4> ne{1, 1, 1, 1};  // ggml order: ne[0] is the contiguous (row) dim
-  uint64_t offset = 0;                      // relative to the data section
+  uint64_t offset = 0;                    // relative to the data section
   uint64_t nbytes = 0;
   uint64_t n_elements = 0;
   const uint8_t* data = nullptr;
@@ -121,7 +129,7 @@ class GgufFile {
   std::span<const uint8_t> bytes_;
   std::string name_;
   uint32_t version_ = 0;
-  uint32_t alignment_ = 32;
+  uint32_t alignment_ = kGgufDefaultAlignment;
   uint64_t data_offset_ = 0;
   std::vector<GgufKeyValue> kv_;
   std::unordered_map<std::string_view, size_t> kv_index_;
