@@ -8,33 +8,42 @@ namespace {
 // How long an idle worker polls for the next job before sleeping. Generation issues a job
 // every few microseconds, so a short spin avoids a futex wake-up per matmul.
 constexpr int kSpinIterations = 20000;
+constexpr uint64_t kMaxChunks = 0xffff;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
 }
+
+inline uint32_t gen_of(uint64_t s) { return static_cast<uint32_t>(s >> 32); }
+inline uint64_t chunks_of(uint64_t s) { return (s >> 16) & 0xffff; }
+inline uint64_t next_of(uint64_t s) { return s & 0xffff; }
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
+  stop_.store(true);
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
+    std::lock_guard<std::mutex> lock(mu_);  // a worker between its check and wait() sees stop_
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::work_on_current_job() {
+void ThreadPool::help(uint32_t gen) {
+  uint64_t s = state_.load(std::memory_order_acquire);
   for (;;) {
-    int64_t begin = next_chunk_.fetch_add(chunk_, std::memory_order_relaxed);
-    if (begin >= n_) break;
-    (*fn_)(begin, std::min(n_, begin + chunk_));
+    if (gen_of(s) != gen || next_of(s) >= chunks_of(s)) return;
+    if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    // The chunk is ours, so this job cannot finish (and be replaced) before we are done.
+    const auto idx = static_cast<int64_t>(next_of(s));
+    (*fn_)(idx * chunk_, std::min(n_, (idx + 1) * chunk_));
+    done_.fetch_add(1, std::memory_order_release);
+    s = state_.load(std::memory_order_acquire);
   }
 }
 
@@ -46,22 +55,24 @@ void ThreadPool::run(int64_t n, int64_t grain, const std::function<void(int64_t,
     fn(0, n);
     return;
   }
-  // Several chunks per thread balance uneven rows without much atomic traffic.
-  const int64_t target_chunks = std::min<int64_t>(max_useful, static_cast<int64_t>(n_threads_) * 4);
-  {
+  // Several chunks per thread balance uneven work without much atomic traffic.
+  const int64_t target = std::min<int64_t>({max_useful, static_cast<int64_t>(n_threads_) * 4,
+                                            static_cast<int64_t>(kMaxChunks)});
+  chunk_ = (n + target - 1) / target;
+  const auto n_chunks = static_cast<uint64_t>((n + chunk_ - 1) / chunk_);
+  fn_ = &fn;
+  n_ = n;
+  done_.store(0, std::memory_order_relaxed);
+  const uint32_t gen = ++generation_;
+  state_.store((static_cast<uint64_t>(gen) << 32) | (n_chunks << 16), std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mu_);
-    fn_ = &fn;
-    n_ = n;
-    chunk_ = (n + target_chunks - 1) / target_chunks;
-    next_chunk_.store(0, std::memory_order_relaxed);
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    wake_.notify_all();
   }
-  wake_.notify_all();
-  work_on_current_job();
-  // Workers normally finish within microseconds; if the machine is oversubscribed one may
-  // be descheduled, so stop burning the core it needs after a short spin.
-  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+  help(gen);
+  // Only chunks already claimed by running workers remain; they finish within microseconds
+  // unless the machine is oversubscribed, so stop burning the core after a short spin.
+  for (int spin = 0; done_.load(std::memory_order_acquire) != static_cast<int64_t>(n_chunks); ++spin) {
     if (spin < kSpinIterations) {
       cpu_relax();
     } else {
@@ -70,26 +81,24 @@ void ThreadPool::run(int64_t n, int64_t grain, const std::function<void(int64_t,
   }
 }
 
-void ThreadPool::worker_loop(int /*index*/) {
-  uint64_t seen = 0;
+void ThreadPool::worker_loop() {
+  uint32_t seen = 0;
   for (;;) {
-    uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
+    uint32_t gen = gen_of(state_.load(std::memory_order_acquire));
+    for (int spin = 0; gen == seen && spin < kSpinIterations && !stop_.load(std::memory_order_relaxed); ++spin) {
       cpu_relax();
-      gen = generation_.load(std::memory_order_acquire);
+      gen = gen_of(state_.load(std::memory_order_acquire));
     }
     if (gen == seen) {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-      gen = generation_.load(std::memory_order_acquire);
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      wake_.wait(lock, [&] { return stop_.load() || gen_of(state_.load(std::memory_order_seq_cst)) != seen; });
+      sleepers_.fetch_sub(1, std::memory_order_relaxed);
+      gen = gen_of(state_.load(std::memory_order_acquire));
     }
+    if (stop_.load()) return;
     seen = gen;
-    {
-      std::lock_guard<std::mutex> lock(mu_);  // pairs with the publishing lock in run()
-      if (stop_) return;
-    }
-    work_on_current_job();
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    help(gen);
   }
 }
 
