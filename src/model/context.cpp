@@ -36,18 +36,17 @@ void rope_head(float* v, const float* cos_t, const float* sin_t, int64_t n_rot, 
 
 }  // namespace
 
-Context::Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& pool)
+Context::Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& pool, int32_t n_seq)
     : model_(std::move(model)), pool_(pool) {
   const HParams& hp = model_->hparams();
+  kv_.n_seq = std::max<int32_t>(1, n_seq);
   kv_.n_ctx = std::max<int64_t>(1, n_ctx);
   kv_.kv_dim = hp.kv_dim();
-  kv_.k.assign(static_cast<size_t>(hp.n_layer), {});
-  kv_.v.assign(static_cast<size_t>(hp.n_layer), {});
-  for (int64_t l = 0; l < hp.n_layer; ++l) {
-    kv_.k[l].assign(static_cast<size_t>(kv_.n_ctx * kv_.kv_dim), 0.0f);
-    kv_.v[l].assign(static_cast<size_t>(kv_.n_ctx * kv_.kv_dim), 0.0f);
-  }
-  max_batch_ = std::min(kMaxBatch, kv_.n_ctx);
+  const auto cache_floats = static_cast<size_t>(kv_.n_seq * kv_.n_ctx * kv_.kv_dim);
+  kv_.k.assign(static_cast<size_t>(hp.n_layer), std::vector<float>(cache_floats, 0.0f));
+  kv_.v.assign(static_cast<size_t>(hp.n_layer), std::vector<float>(cache_floats, 0.0f));
+  n_past_.assign(static_cast<size_t>(kv_.n_seq), 0);
+  max_batch_ = kMaxBatch;
   const auto b = static_cast<size_t>(max_batch_);
   x_.resize(b * hp.n_embd);
   xb_.resize(b * std::max(hp.n_embd, hp.q_dim()));
@@ -67,46 +66,85 @@ std::span<const float> Context::logits(int64_t row) const {
   return {logits_.data() + static_cast<size_t>(row) * nv, nv};
 }
 
-void Context::truncate(int64_t n) { n_past_ = std::clamp<int64_t>(n, 0, n_past_); }
+void Context::truncate(int64_t n, int32_t seq) {
+  int64_t& past = n_past_[static_cast<size_t>(seq)];
+  past = std::clamp<int64_t>(n, 0, past);
+}
 
-Status Context::eval(std::span<const Token> tokens, bool all_logits) {
-  if (tokens.empty()) return make_error("eval: no tokens");
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i] < 0 || tokens[i] >= n_vocab()) {
-      return make_error("token id " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
+Status Context::validate(std::span<const BatchEntry> batch) const {
+  if (batch.empty()) return make_error("decode: empty batch");
+  std::vector<int64_t> next(n_past_);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const BatchEntry& e = batch[i];
+    if (e.token < 0 || e.token >= n_vocab()) {
+      return make_error("token id " + std::to_string(e.token) + " at position " + std::to_string(i) +
                         " is out of range (vocabulary has " + std::to_string(n_vocab()) + " tokens)");
     }
-  }
-  if (n_past_ + n > kv_.n_ctx) {
-    return make_error("context overflow: " + std::to_string(n_past_) + " tokens cached + " + std::to_string(n) +
-                      " new exceed the context size " + std::to_string(kv_.n_ctx));
-  }
-  n_logit_rows_ = all_logits ? n : 1;
-  logits_.assign(static_cast<size_t>(n_logit_rows_ * n_vocab()), 0.0f);
-  for (int64_t start = 0; start < n; start += max_batch_) {
-    const int64_t len = std::min(max_batch_, n - start);
-    eval_batch(tokens.subspan(static_cast<size_t>(start), static_cast<size_t>(len)), all_logits,
-               all_logits ? start : 0);
+    if (e.seq < 0 || e.seq >= kv_.n_seq) {
+      return make_error("sequence " + std::to_string(e.seq) + " does not exist (context has " +
+                        std::to_string(kv_.n_seq) + ")");
+    }
+    int64_t& expect = next[static_cast<size_t>(e.seq)];
+    if (e.pos != expect) {
+      return make_error("sequence " + std::to_string(e.seq) + ": position " + std::to_string(e.pos) +
+                        " does not continue the cache (expected " + std::to_string(expect) + ")");
+    }
+    if (e.pos >= kv_.n_ctx) {
+      return make_error("context overflow: sequence " + std::to_string(e.seq) + " would need " +
+                        std::to_string(e.pos + 1) + " positions, the context size is " + std::to_string(kv_.n_ctx));
+    }
+    ++expect;
   }
   return Ok{};
 }
 
-void Context::eval_batch(std::span<const Token> tokens, bool all_logits, int64_t logits_offset) {
+Status Context::decode(std::span<const BatchEntry> batch) {
+  MINERVA_CHECK(validate(batch));
+  n_logit_rows_ = 0;
+  for (const BatchEntry& e : batch) n_logit_rows_ += e.logits ? 1 : 0;
+  logits_.assign(static_cast<size_t>(n_logit_rows_ * n_vocab()), 0.0f);
+  int64_t row = 0;
+  for (size_t start = 0; start < batch.size(); start += static_cast<size_t>(max_batch_)) {
+    const size_t len = std::min(static_cast<size_t>(max_batch_), batch.size() - start);
+    auto part = batch.subspan(start, len);
+    forward(part, row);
+    for (const BatchEntry& e : part) {
+      row += e.logits ? 1 : 0;
+      n_past_[static_cast<size_t>(e.seq)] = e.pos + 1;
+    }
+  }
+  return Ok{};
+}
+
+Status Context::eval(std::span<const Token> tokens, bool all_logits, int32_t seq) {
+  if (tokens.empty()) return make_error("eval: no tokens");
+  if (seq < 0 || seq >= kv_.n_seq) return make_error("sequence " + std::to_string(seq) + " does not exist");
+  if (n_past(seq) + static_cast<int64_t>(tokens.size()) > kv_.n_ctx) {
+    return make_error("context overflow: " + std::to_string(n_past(seq)) + " tokens cached + " +
+                      std::to_string(tokens.size()) + " new exceed the context size " + std::to_string(kv_.n_ctx));
+  }
+  std::vector<BatchEntry> batch(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    batch[i] = {tokens[i], seq, n_past(seq) + static_cast<int64_t>(i), all_logits || i + 1 == tokens.size()};
+  }
+  return decode(batch);
+}
+
+void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
   const HParams& hp = model_->hparams();
   const Model& m = *model_;
-  const int64_t T = static_cast<int64_t>(tokens.size());
+  const auto T = static_cast<int64_t>(batch.size());
   const int64_t E = hp.n_embd;
   const int64_t half = hp.n_rot / 2;
 
   for (int64_t t = 0; t < T; ++t) {
-    dequantize_row(m.token_embd.type, m.token_embd.row(tokens[t]), &x_[t * E], E);
+    dequantize_row(m.token_embd.type, m.token_embd.row(batch[t].token), &x_[t * E], E);
   }
   // Angles as ggml computes them: theta_i = pos * base^(-2i/n_rot), built by repeated
   // float multiplication so rounding matches the reference implementation closely.
   const float theta_scale = std::pow(hp.rope_freq_base, -2.0f / static_cast<float>(hp.n_rot));
   for (int64_t t = 0; t < T; ++t) {
-    float theta = static_cast<float>(n_past_ + t);
+    auto theta = static_cast<float>(batch[t].pos);
     for (int64_t i = 0; i < half; ++i) {
       rope_cos_[t * half + i] = std::cos(theta);
       rope_sin_[t * half + i] = std::sin(theta);
@@ -120,20 +158,21 @@ void Context::eval_batch(std::span<const Token> tokens, bool all_logits, int64_t
     matmul(L.wq, xb_.data(), T, q_.data(), pool_);
     matmul(L.wk, xb_.data(), T, k_.data(), pool_);
     matmul(L.wv, xb_.data(), T, v_.data(), pool_);
+    const int64_t kvd = kv_.kv_dim;
     for (int64_t t = 0; t < T; ++t) {
       for (int64_t h = 0; h < hp.n_head; ++h) {
         rope_head(&q_[t * hp.q_dim() + h * hp.head_dim], &rope_cos_[t * half], &rope_sin_[t * half], hp.n_rot,
                   hp.rope_type);
       }
       for (int64_t h = 0; h < hp.n_head_kv; ++h) {
-        rope_head(&k_[t * hp.kv_dim() + h * hp.head_dim], &rope_cos_[t * half], &rope_sin_[t * half], hp.n_rot,
+        rope_head(&k_[t * kvd + h * hp.head_dim], &rope_cos_[t * half], &rope_sin_[t * half], hp.n_rot,
                   hp.rope_type);
       }
+      const size_t at = kv_.offset(batch[t].seq, batch[t].pos);
+      std::copy_n(&k_[t * kvd], kvd, kv_.k[l].begin() + static_cast<std::ptrdiff_t>(at));
+      std::copy_n(&v_[t * kvd], kvd, kv_.v[l].begin() + static_cast<std::ptrdiff_t>(at));
     }
-    const int64_t kvd = kv_.kv_dim;
-    std::copy_n(k_.begin(), T * kvd, kv_.k[l].begin() + n_past_ * kvd);
-    std::copy_n(v_.begin(), T * kvd, kv_.v[l].begin() + n_past_ * kvd);
-    attention(l, T);
+    attention(l, batch);
     matmul(L.wo, att_.data(), T, ffn_out_.data(), pool_);
     for (int64_t i = 0; i < T * E; ++i) x_[i] += ffn_out_[i];
 
@@ -148,32 +187,35 @@ void Context::eval_batch(std::span<const Token> tokens, bool all_logits, int64_t
     for (int64_t i = 0; i < T * E; ++i) x_[i] += ffn_out_[i];
   }
 
-  // Output head only for the rows the caller wants.
-  const int64_t first = all_logits ? 0 : T - 1;
-  const int64_t rows = T - first;
-  for (int64_t t = first; t < T; ++t) rms_norm(&x_[t * E], m.output_norm, &xb_[(t - first) * E], E, hp.rms_eps);
-  matmul(m.output, xb_.data(), rows, &logits_[static_cast<size_t>(logits_offset * n_vocab())], pool_);
-  n_past_ += T;
+  // Output head only for the entries whose logits are wanted.
+  int64_t rows = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    if (batch[t].logits) rms_norm(&x_[t * E], m.output_norm, &xb_[(rows++) * E], E, hp.rms_eps);
+  }
+  if (rows > 0) matmul(m.output, xb_.data(), rows, &logits_[static_cast<size_t>(logits_row0 * n_vocab())], pool_);
 }
 
-void Context::attention(int64_t layer, int64_t n_tokens) {
+void Context::attention(int64_t layer, std::span<const BatchEntry> batch) {
   const HParams& hp = model_->hparams();
   const int64_t hd = hp.head_dim;
   const int64_t group = hp.n_head / hp.n_head_kv;
   const int64_t kvd = kv_.kv_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const float* kc = kv_.k[layer].data();
-  const float* vc = kv_.v[layer].data();
-  const int64_t base = n_past_;
+  const auto n_tokens = static_cast<int64_t>(batch.size());
+  int64_t max_pos = 0;
+  for (const BatchEntry& e : batch) max_pos = std::max(max_pos, e.pos + 1);
   // Each (token, head) item costs ~2 * positions * head_dim multiply-adds; batch small ones.
-  const int64_t grain = std::max<int64_t>(1, 16384 / (2 * (base + n_tokens) * hd));
+  const int64_t grain = std::max<int64_t>(1, 16384 / (2 * max_pos * hd));
   pool_.run(n_tokens * hp.n_head, grain, [&](int64_t begin, int64_t end) {
     thread_local std::vector<float> scores;
     for (int64_t item = begin; item < end; ++item) {
       const int64_t t = item / hp.n_head;
       const int64_t h = item % hp.n_head;
       const int64_t kvh = h / group;
-      const int64_t n_pos = base + t + 1;  // causal: this token and everything before it
+      const BatchEntry& e = batch[static_cast<size_t>(t)];
+      const int64_t n_pos = e.pos + 1;  // causal: this token and everything before it in its sequence
+      const float* kc = kv_.k[layer].data() + kv_.offset(e.seq, 0);
+      const float* vc = kv_.v[layer].data() + kv_.offset(e.seq, 0);
       const float* q = &q_[t * hp.q_dim() + h * hd];
       scores.resize(static_cast<size_t>(n_pos));
       float max_s = -INFINITY;

@@ -12,48 +12,68 @@ namespace minerva {
 
 using Token = int32_t;
 
-// Keys and values of every layer for positions [0, n_ctx), F32.
+// Keys and values of every layer, for n_seq independent sequences of up to n_ctx positions, F32.
 struct KVCache {
-  int64_t n_ctx = 0;
+  int64_t n_seq = 0;
+  int64_t n_ctx = 0;  // positions per sequence
   int64_t kv_dim = 0;
-  std::vector<std::vector<float>> k;  // per layer: (n_ctx, kv_dim)
-  std::vector<std::vector<float>> v;  // per layer: (n_ctx, kv_dim)
+  std::vector<std::vector<float>> k;  // per layer: (n_seq, n_ctx, kv_dim)
+  std::vector<std::vector<float>> v;  // per layer: (n_seq, n_ctx, kv_dim)
+
+  size_t offset(int64_t seq, int64_t pos) const { return static_cast<size_t>((seq * n_ctx + pos) * kv_dim); }
 };
 
-// One sequence's inference state: the KV cache, scratch buffers and the latest logits.
-// Not thread-safe; the model it points to is shared and immutable.
+// One token of a batch: which sequence it extends, at which position, and whether its
+// logits are wanted. A batch may mix sequences (continuous batching); within a sequence,
+// positions must continue that sequence's cache in order.
+struct BatchEntry {
+  Token token = 0;
+  int32_t seq = 0;
+  int64_t pos = 0;
+  bool logits = false;
+};
+
+// Inference state for n_seq sequences sharing one model: their KV caches, scratch buffers and
+// the latest logits. Not thread-safe; the model it points to is shared and immutable.
 class Context {
  public:
-  // n_ctx: positions the KV cache holds (clamped to >= 1). pool: compute threads, shared.
-  Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& pool);
+  // n_ctx: positions each sequence can hold (>= 1); n_seq: sequences (slots, >= 1).
+  Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& pool, int32_t n_seq = 1);
 
   const Model& model() const { return *model_; }
   int64_t n_ctx() const { return kv_.n_ctx; }
-  int64_t n_past() const { return n_past_; }  // tokens already in the cache
+  int32_t n_seq() const { return static_cast<int32_t>(kv_.n_seq); }
   int64_t n_vocab() const { return model_->hparams().n_vocab; }
+  int64_t n_past(int32_t seq = 0) const { return n_past_[static_cast<size_t>(seq)]; }  // cached positions
 
-  // Runs tokens at positions n_past().. and appends them to the cache. With all_logits,
-  // logits of every token are kept (row i = after token i), else only the last row.
-  // Errors: token id out of range, or the context would overflow.
-  Status eval(std::span<const Token> tokens, bool all_logits = false);
+  // Runs a mixed batch in one forward pass. Each entry's position must equal its sequence's
+  // n_past() plus the number of earlier entries of that sequence in the batch. Logits rows are
+  // produced for entries with `logits` set, in batch order. Validates everything first: a bad
+  // token id, sequence, position or a full context is an error and changes nothing.
+  Status decode(std::span<const BatchEntry> batch);
 
-  // Logits rows from the latest eval(): one per token with all_logits, else one.
+  // Single-sequence convenience: appends `tokens` to sequence `seq`. With all_logits, one logits
+  // row per token, else only the last token's row.
+  Status eval(std::span<const Token> tokens, bool all_logits = false, int32_t seq = 0);
+
+  // Logits rows from the latest decode()/eval().
   int64_t n_logit_rows() const { return n_logit_rows_; }
   std::span<const float> logits(int64_t row) const;
   std::span<const float> last_logits() const { return logits(n_logit_rows_ - 1); }
 
-  // Forgets positions >= n (n <= n_past()); used to restart a sequence.
-  void truncate(int64_t n);
+  // Forgets positions >= n of sequence `seq` (keeps a shared prompt prefix, or clears with 0).
+  void truncate(int64_t n, int32_t seq = 0);
 
  private:
-  void eval_batch(std::span<const Token> tokens, bool all_logits, int64_t logits_offset);
-  void attention(int64_t layer, int64_t n_tokens);
+  Status validate(std::span<const BatchEntry> batch) const;
+  void forward(std::span<const BatchEntry> batch, int64_t logits_row0);
+  void attention(int64_t layer, std::span<const BatchEntry> batch);
 
   std::shared_ptr<const Model> model_;
   ThreadPool& pool_;
   KVCache kv_;
-  int64_t n_past_ = 0;
-  // Scratch, sized for a batch of up to max_batch_ tokens.
+  std::vector<int64_t> n_past_;  // per sequence
+  // Scratch, sized for a forward pass of up to max_batch_ tokens.
   int64_t max_batch_ = 0;
   std::vector<float> x_, xb_, q_, k_, v_, att_, gate_, up_, ffn_out_;
   std::vector<float> rope_cos_, rope_sin_;  // (batch, n_rot/2)

@@ -75,3 +75,59 @@ TEST(ContextEval, BatchedAndIncrementalAgree) {
 
 }  // namespace
 }  // namespace minerva
+
+namespace minerva {
+namespace {
+
+// Two sequences decoded together in one batch (continuous batching) give the same logits as
+// each decoded alone, and positions must continue each sequence's cache.
+TEST(ContextDecode, MixedBatchEqualsSeparateSequences) {
+  auto m = load("models/stories260K.gguf");
+  ASSERT_TRUE(m.ok());
+  ThreadPool pool(2);
+  const std::vector<Token> a = {1, 403, 407, 261, 378}, b = {1, 376, 298, 315};
+  Context solo(m.value(), 32, pool, 1), solo_b(m.value(), 32, pool, 1), both(m.value(), 32, pool, 2);
+  ASSERT_TRUE(solo.eval(a).ok());
+  std::vector<float> la(solo.last_logits().begin(), solo.last_logits().end());
+  ASSERT_TRUE(solo_b.eval(b).ok());
+  std::vector<float> lb(solo_b.last_logits().begin(), solo_b.last_logits().end());
+  // Prefill b's first 2 tokens alone, then one batch: the rest of a and the rest of b, interleaved.
+  ASSERT_TRUE(both.eval(std::span<const Token>(b.data(), 2), false, 1).ok());
+  std::vector<BatchEntry> batch;
+  for (size_t i = 0; i < a.size(); ++i) {
+    batch.push_back({a[i], 0, static_cast<int64_t>(i), i + 1 == a.size()});
+    if (i + 2 < b.size()) batch.push_back({b[i + 2], 1, static_cast<int64_t>(i + 2), i + 3 == b.size()});
+  }
+  ASSERT_TRUE(both.decode(batch).ok());
+  ASSERT_EQ(both.n_logit_rows(), 2);
+  // b finishes first in batch order, so its row comes first.
+  auto rb = both.logits(0), ra = both.logits(1);
+  for (size_t i = 0; i < la.size(); ++i) {
+    EXPECT_NEAR(ra[i], la[i], 1e-4f);
+    EXPECT_NEAR(rb[i], lb[i], 1e-4f);
+  }
+  EXPECT_EQ(both.n_past(0), 5);
+  EXPECT_EQ(both.n_past(1), 4);
+}
+
+TEST(ContextDecode, RejectsGapsAndUnknownSequencesWithoutSideEffects) {
+  auto m = load("models/stories260K.gguf");
+  ASSERT_TRUE(m.ok());
+  ThreadPool pool(1);
+  Context ctx(m.value(), 8, pool, 2);
+  std::vector<BatchEntry> gap = {{1, 0, 0, false}, {2, 0, 2, true}};
+  auto s = ctx.decode(gap);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("expected 1"), std::string::npos) << s.error().message;
+  EXPECT_EQ(ctx.n_past(0), 0);
+  std::vector<BatchEntry> bad_seq = {{1, 2, 0, true}};
+  EXPECT_FALSE(ctx.decode(bad_seq).ok());
+  std::vector<BatchEntry> ok = {{1, 1, 0, true}};
+  EXPECT_TRUE(ctx.decode(ok).ok());
+  ctx.truncate(0, 1);
+  EXPECT_EQ(ctx.n_past(1), 0);
+  EXPECT_TRUE(ctx.decode(ok).ok());  // a cleared sequence starts again at position 0
+}
+
+}  // namespace
+}  // namespace minerva
