@@ -56,8 +56,8 @@ void ThreadPool::run(int64_t n, int64_t grain, const std::function<void(int64_t,
     return;
   }
   // Several chunks per thread balance uneven work without much atomic traffic.
-  const int64_t target = std::min<int64_t>({max_useful, static_cast<int64_t>(n_threads_) * 4,
-                                            static_cast<int64_t>(kMaxChunks)});
+  const int64_t target =
+      std::min<int64_t>({max_useful, static_cast<int64_t>(n_threads_) * 4, static_cast<int64_t>(kMaxChunks)});
   chunk_ = (n + target - 1) / target;
   const auto n_chunks = static_cast<uint64_t>((n + chunk_ - 1) / chunk_);
   fn_ = &fn;

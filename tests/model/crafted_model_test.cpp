@@ -129,14 +129,16 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, CraftedModelErrors,
     ::testing::Values(
         BadCase{"missing_tensor",
-                [](const TensorView& t, auto&, auto&, auto&) { return t.name != "blk.2.ffn_up.weight"; }, {},
+                [](const TensorView& t, auto&, auto&, auto&) { return t.name != "blk.2.ffn_up.weight"; },
+                {},
                 "missing tensor 'blk.2.ffn_up.weight'"},
         BadCase{"wrong_shape",
                 [](const TensorView& t, auto&, std::vector<int64_t>& ne, auto&) {
                   if (t.name == "blk.0.attn_k.weight") std::swap(ne[0], ne[1]);
                   return true;
                 },
-                {}, "'blk.0.attn_k.weight' has shape [32, 64], expected [64, 32]"},
+                {},
+                "'blk.0.attn_k.weight' has shape [32, 64], expected [64, 32]"},
         BadCase{"norm_not_f32",
                 [](const TensorView& t, TensorType& type, auto&, std::vector<uint8_t>& data) {
                   if (t.name == "blk.1.ffn_norm.weight") {
@@ -145,11 +147,11 @@ INSTANTIATE_TEST_SUITE_P(
                   }
                   return true;
                 },
-                {}, "expected F32 for a norm weight"},
+                {},
+                "expected F32 for a norm weight"},
         BadCase{"missing_hparam", keep, [](GgufWriter& w) { w.remove("llama.block_count"); },
                 "'llama.block_count' is missing"},
-        BadCase{"zero_heads", keep, [](GgufWriter& w) { w.set_u32("llama.attention.head_count", 0); },
-                "out of range"},
+        BadCase{"zero_heads", keep, [](GgufWriter& w) { w.set_u32("llama.attention.head_count", 0); }, "out of range"},
         BadCase{"heads_not_multiple_of_kv", keep, [](GgufWriter& w) { w.set_u32("llama.attention.head_count_kv", 3); },
                 "not a multiple of head_count_kv"},
         BadCase{"odd_rope_dims", keep, [](GgufWriter& w) { w.set_u32("llama.rope.dimension_count", 7); },
