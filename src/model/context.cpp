@@ -165,8 +165,7 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
                   hp.rope_type);
       }
       for (int64_t h = 0; h < hp.n_head_kv; ++h) {
-        rope_head(&k_[t * kvd + h * hp.head_dim], &rope_cos_[t * half], &rope_sin_[t * half], hp.n_rot,
-                  hp.rope_type);
+        rope_head(&k_[t * kvd + h * hp.head_dim], &rope_cos_[t * half], &rope_sin_[t * half], hp.n_rot, hp.rope_type);
       }
       const size_t at = kv_.offset(batch[t].seq, batch[t].pos);
       std::copy_n(&k_[t * kvd], kvd, kv_.k[l].begin() + static_cast<std::ptrdiff_t>(at));
