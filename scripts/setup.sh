@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev        # tests + benchmarks
   nlohmann-json3-dev libcli11-dev                    # JSON, command line
   libpcre2-dev libutf8proc-dev                       # tokenizer regexes, Unicode normalization
+  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev  # HTTP server (the packaged library is built with TLS + compression)
 )
 
 missing=()

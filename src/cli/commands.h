@@ -18,5 +18,6 @@ Command register_inspect(CLI::App& app);
 Command register_run(CLI::App& app);
 Command register_tokenize(CLI::App& app);
 Command register_logits(CLI::App& app);
+Command register_serve(CLI::App& app);
 
 }  // namespace minerva::cli

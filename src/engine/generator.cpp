@@ -38,7 +38,7 @@ Result<GenerationStats> generate(Context& ctx, const Tokenizer& tok, Sampler& sa
       stats.stop = StopReason::SinkStopped;
       break;
     }
-    if (ctx.n_past() >= ctx.n_ctx()) {
+    if (ctx.n_past() + 1 >= ctx.n_ctx()) {  // prompt + output fill the context
       stats.stop = StopReason::ContextFull;
       break;
     }

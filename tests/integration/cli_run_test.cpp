@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "formats/gguf_writer.h"
 #include "subprocess.h"
 
 namespace minerva {
@@ -21,6 +22,29 @@ nlohmann::json stories_ref() {
 }
 
 const std::string kStories = shared_path("models/stories260K.gguf");
+
+// stories260K with one weight stored as I8, a ggml type no kernel computes with.
+std::string unsupported_type_model() {
+  static const std::string path = [] {
+    auto src = GgufFile::open(kStories);
+    GgufWriter w;
+    w.copy_metadata(src.value());
+    for (const TensorView& t : src->tensors()) {
+      std::vector<int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
+      std::vector<uint8_t> data(t.data, t.data + t.nbytes);
+      TensorType type = t.type;
+      if (t.name == "blk.0.attn_q.weight") {
+        type = TensorType::I8;
+        data.resize(data.size() / 4);
+      }
+      (void)w.add_tensor(t.name, type, ne, std::move(data));
+    }
+    const std::string p = ::testing::TempDir() + "minerva_i8_weights.gguf";
+    (void)w.write_file(p);
+    return p;
+  }();
+  return path;
+}
 
 TEST(CliRun, GreedyMatchesLlamaCppText) {
   auto ref = stories_ref();
@@ -101,16 +125,16 @@ TEST_P(CliErrors, OneClearLine) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, CliErrors,
-    ::testing::Values(
-        ErrorCase{{"run", "-m", "/nonexistent/model.gguf", "-p", "hi"}, "/nonexistent/model.gguf: no such file"},
-        ErrorCase{{"run", "-m", "/tmp", "-p", "hi"}, "/tmp: is a directory"},
-        ErrorCase{{"run", "-m", shared_path("models/SOURCES.md"), "-p", "hi"}, "not a GGUF file"},
-        ErrorCase{{"run", "-m", shared_path("models/synth/qwen2-f32.gguf"), "-p", "hi"},
-                  "unsupported architecture 'qwen2' (supported: llama)"},
-        ErrorCase{{"run", "-m", shared_path("models/synth/llama-q4_0.gguf"), "-p", "hi"}, "has type Q4_0"},
-        ErrorCase{{"logits", "-m", kStories, "--tokens", "1,2,x"}, "element 2 ('x')"},
-        ErrorCase{{"logits", "-m", kStories, "--tokens", "1,9999"}, "token id 9999"},
-        ErrorCase{{"run", "-m", kStories, "-p", "hi", "--top-p", "2"}, "top_p"}),
+    ::testing::Values(ErrorCase{{"run", "-m", "/nonexistent/model.gguf", "-p", "hi"},
+                                "/nonexistent/model.gguf: no such file"},
+                      ErrorCase{{"run", "-m", "/tmp", "-p", "hi"}, "/tmp: is a directory"},
+                      ErrorCase{{"run", "-m", shared_path("models/SOURCES.md"), "-p", "hi"}, "not a GGUF file"},
+                      ErrorCase{{"run", "-m", shared_path("models/synth/qwen2-f32.gguf"), "-p", "hi"},
+                                "unsupported architecture 'qwen2' (supported: llama)"},
+                      ErrorCase{{"run", "-m", unsupported_type_model(), "-p", "hi"}, "has type I8"},
+                      ErrorCase{{"logits", "-m", kStories, "--tokens", "1,2,x"}, "element 2 ('x')"},
+                      ErrorCase{{"logits", "-m", kStories, "--tokens", "1,9999"}, "token id 9999"},
+                      ErrorCase{{"run", "-m", kStories, "-p", "hi", "--top-p", "2"}, "top_p"}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
 }  // namespace

@@ -149,6 +149,16 @@ INSTANTIATE_TEST_SUITE_P(
                 },
                 {},
                 "expected F32 for a norm weight"},
+        BadCase{"unsupported_type",
+                [](const TensorView& t, TensorType& type, auto&, std::vector<uint8_t>& data) {
+                  if (t.name == "blk.0.attn_q.weight") {  // I8 is a valid ggml type no kernel computes with
+                    type = TensorType::I8;
+                    data.resize(data.size() / 4);
+                  }
+                  return true;
+                },
+                {},
+                "'blk.0.attn_q.weight' has type I8, which the native engine does not support"},
         BadCase{"missing_hparam", keep, [](GgufWriter& w) { w.remove("llama.block_count"); },
                 "'llama.block_count' is missing"},
         BadCase{"zero_heads", keep, [](GgufWriter& w) { w.set_u32("llama.attention.head_count", 0); }, "out of range"},

@@ -1,0 +1,269 @@
+#include "engine/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "engine/stop_strings.h"
+
+namespace minerva {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+}  // namespace
+
+// One sequence of the context and the request it is serving.
+struct Scheduler::Slot {
+  int32_t id = 0;
+  std::shared_ptr<Job> job;   // null when free
+  std::vector<Token> cached;  // tokens in this slot's KV cache, in order
+  size_t n_prompt_done = 0;   // prompt tokens already in the cache
+  Token pending = -1;         // sampled token to feed next step (-1: none)
+  std::unique_ptr<Sampler> sampler;
+  std::unique_ptr<StreamingDetokenizer> detok;
+  std::unique_ptr<StopStringFilter> stops;
+  GenerationUsage usage;
+  Clock::time_point queued_at, started_at, prompt_done_at;
+};
+
+Scheduler::Scheduler(LoadedModel model, SchedulerOptions opts)
+    : model_(std::move(model)),
+      opts_(opts),
+      pool_(opts.threads),
+      ctx_(model_.model, opts.n_ctx, pool_, std::max<int32_t>(1, opts.n_slots)) {
+  for (int32_t i = 0; i < ctx_.n_seq(); ++i) {
+    slots_.push_back(std::make_unique<Slot>());
+    slots_.back()->id = i;
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+Scheduler::~Scheduler() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+std::shared_ptr<Job> Scheduler::submit(GenerationRequest req, SubmitError* err) {
+  auto fail = [&](Error e, bool full) -> std::shared_ptr<Job> {
+    if (err != nullptr) *err = {std::move(e), full};
+    return nullptr;
+  };
+  if (req.prompt.empty()) return fail(make_error("the prompt is empty"), false);
+  const auto n = static_cast<int64_t>(req.prompt.size());
+  if (n >= opts_.n_ctx) {
+    return fail(make_error("the prompt has " + std::to_string(n) + " tokens but the context size is " +
+                           std::to_string(opts_.n_ctx) + " (it must leave room for at least one generated token)"),
+                false);
+  }
+  for (Token t : req.prompt) {
+    if (t < 0 || t >= ctx_.n_vocab()) {
+      return fail(make_error("token id " + std::to_string(t) + " is out of range (vocabulary has " +
+                             std::to_string(ctx_.n_vocab()) + " tokens)"),
+                  false);
+    }
+  }
+  if (Status s = validate(req.sampling); !s) return fail(s.error(), false);
+  auto job = std::make_shared<Job>(std::move(req));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() >= opts_.max_queue) {
+      return fail(make_error("the server is busy: " + std::to_string(queue_.size()) + " requests are waiting"), true);
+    }
+    queue_.push_back(job);
+  }
+  cv_.notify_all();
+  return job;
+}
+
+SchedulerStats Scheduler::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {ctx_.n_seq(), busy_, queue_.size(), generated_total_.load(), prompt_total_.load()};
+}
+
+void Scheduler::loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty() || busy_ > 0; });
+      if (stop_) break;
+    }
+    admit_waiting();
+    step();
+  }
+  for (auto& slot : slots_) {
+    if (slot->job) finish(*slot, FinishReason::Cancelled);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& job : queue_) job->push({{}, FinishReason::Cancelled, {}, {}});
+  queue_.clear();
+}
+
+void Scheduler::admit_waiting() {
+  for (auto& slot : slots_) {
+    if (slot->job) continue;
+    std::shared_ptr<Job> job;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Skip requests cancelled while they waited.
+      while (!queue_.empty() && queue_.front()->cancelled()) {
+        queue_.front()->push({{}, FinishReason::Cancelled, {}, {}});
+        queue_.pop_front();
+      }
+      if (queue_.empty()) return;
+      // Prefer the free slot whose cache shares the longest prefix with the next request.
+      job = queue_.front();
+      queue_.pop_front();
+      ++busy_;
+    }
+    Slot* best = slot.get();
+    size_t best_len = 0;
+    for (auto& s : slots_) {
+      if (s->job) continue;
+      const auto& p = job->request().prompt;
+      size_t len = 0;
+      while (len < s->cached.size() && len < p.size() && s->cached[len] == p[len]) ++len;
+      if (len > best_len) {
+        best = s.get();
+        best_len = len;
+      }
+    }
+    start(*best, std::move(job));
+  }
+}
+
+void Scheduler::start(Slot& slot, std::shared_ptr<Job> job) {
+  const GenerationRequest& req = job->request();
+  // Reuse the cached prefix; the last prompt token is always evaluated again for its logits.
+  size_t keep = 0;
+  while (keep < slot.cached.size() && keep + 1 < req.prompt.size() && slot.cached[keep] == req.prompt[keep]) ++keep;
+  ctx_.truncate(static_cast<int64_t>(keep), slot.id);
+  slot.cached.resize(keep);
+  slot.n_prompt_done = keep;
+  slot.pending = -1;
+  slot.sampler = std::make_unique<Sampler>(req.sampling);
+  for (Token t : req.prompt) slot.sampler->accept(t);
+  slot.detok = std::make_unique<StreamingDetokenizer>(*model_.tokenizer, false, /*continues_text=*/true);
+  slot.stops = std::make_unique<StopStringFilter>(req.stop);
+  slot.usage = {};
+  slot.usage.prompt_tokens = static_cast<int64_t>(req.prompt.size());
+  slot.usage.cached_tokens = static_cast<int64_t>(keep);
+  slot.started_at = Clock::now();
+  slot.job = std::move(job);
+}
+
+bool Scheduler::step() {
+  std::vector<BatchEntry> batch;
+  std::vector<Slot*> row_owner;  // slot of each logits row
+  int64_t budget = opts_.max_batch;
+  // Decode tokens first: generating slots must never wait behind a long prefill.
+  for (auto& s : slots_) {
+    if (!s->job) continue;
+    if (s->job->cancelled()) {
+      finish(*s, FinishReason::Cancelled);
+      continue;
+    }
+    if (s->pending >= 0 && budget > 0) {
+      batch.push_back({s->pending, s->id, static_cast<int64_t>(s->cached.size()), true});
+      s->cached.push_back(s->pending);
+      s->pending = -1;
+      row_owner.push_back(s.get());
+      --budget;
+    }
+  }
+  for (auto& s : slots_) {
+    if (!s->job || budget <= 0) continue;
+    const auto& prompt = s->job->request().prompt;
+    if (s->n_prompt_done >= prompt.size()) continue;
+    const size_t take = std::min<size_t>(prompt.size() - s->n_prompt_done, static_cast<size_t>(budget));
+    for (size_t i = 0; i < take; ++i) {
+      const size_t idx = s->n_prompt_done + i;
+      const bool last = idx + 1 == prompt.size();
+      batch.push_back({prompt[idx], s->id, static_cast<int64_t>(s->cached.size()), last});
+      s->cached.push_back(prompt[idx]);
+      if (last) row_owner.push_back(s.get());
+    }
+    s->n_prompt_done += take;
+    prompt_total_.fetch_add(static_cast<int64_t>(take), std::memory_order_relaxed);
+    budget -= static_cast<int64_t>(take);
+  }
+  if (batch.empty()) return false;
+
+  if (Status st = ctx_.decode(batch); !st) {
+    // Cannot happen for validated requests; fail every slot in the batch rather than loop.
+    for (auto& s : slots_) {
+      if (s->job) finish(*s, FinishReason::Error, st.error().message);
+    }
+    return true;
+  }
+  for (size_t row = 0; row < row_owner.size(); ++row) {
+    Slot& s = *row_owner[row];
+    if (s.usage.completion_tokens == 0 && s.n_prompt_done == s.job->request().prompt.size()) {
+      s.prompt_done_at = Clock::now();
+      s.usage.prompt_ms = ms_between(s.started_at, s.prompt_done_at);
+    }
+    sample_and_emit(s, ctx_.logits(static_cast<int64_t>(row)));
+  }
+  return true;
+}
+
+void Scheduler::sample_and_emit(Slot& s, std::span<const float> logits) {
+  const GenerationRequest& req = s.job->request();
+  const Token t = s.sampler->sample(logits);
+  s.sampler->accept(t);
+  if (model_.tokenizer->vocab().is_eog(t)) {
+    finish(s, FinishReason::Stop);
+    return;
+  }
+  ++s.usage.completion_tokens;
+  generated_total_.fetch_add(1, std::memory_order_relaxed);
+  s.job->set_generated(s.usage.completion_tokens);
+  std::string text = s.stops->push(s.detok->push(t));
+  if (s.stops->stopped()) {
+    if (!text.empty()) s.job->push({std::move(text), std::nullopt, {}, {}});
+    finish(s, FinishReason::Stop);
+    return;
+  }
+  if (!text.empty()) s.job->push({std::move(text), std::nullopt, {}, {}});
+  const bool at_limit = req.max_tokens >= 0 && s.usage.completion_tokens >= req.max_tokens;
+  const bool ctx_full = static_cast<int64_t>(s.cached.size()) + 1 >= opts_.n_ctx;  // prompt + output fill the slot
+  if (at_limit || ctx_full) {
+    finish(s, FinishReason::Length);
+    return;
+  }
+  s.pending = t;
+}
+
+void Scheduler::finish(Slot& s, FinishReason reason, const std::string& error) {
+  if (reason != FinishReason::Cancelled && reason != FinishReason::Error) {
+    std::string rest = s.stops->stopped() ? std::string() : s.stops->push(s.detok->finish());
+    if (!s.stops->stopped()) rest += s.stops->flush();
+    if (!rest.empty()) s.job->push({std::move(rest), std::nullopt, {}, {}});
+  }
+  const auto now = Clock::now();
+  if (s.usage.completion_tokens > 0 || s.n_prompt_done == s.job->request().prompt.size()) {
+    s.usage.generation_ms = s.prompt_done_at.time_since_epoch().count() != 0 ? ms_between(s.prompt_done_at, now) : 0.0;
+  }
+  JobEvent last;
+  last.finish = reason;
+  last.error = error;
+  last.usage = s.usage;
+  s.job->push(std::move(last));
+  // A pending (sampled, not yet evaluated) token is not in the cache; `cached` stays exact.
+  s.pending = -1;
+  if (reason == FinishReason::Cancelled || reason == FinishReason::Error) {
+    // The cache may hold a partial prompt: keep only what was fully evaluated.
+    s.cached.resize(static_cast<size_t>(ctx_.n_past(s.id)));
+  }
+  s.job.reset();
+  s.prompt_done_at = {};
+  std::lock_guard<std::mutex> lock(mu_);
+  --busy_;
+}
+
+}  // namespace minerva

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/job.h"
+#include "server/api_error.h"
+
+namespace minerva {
+
+// One chat message with its content flattened to text.
+struct ChatMessage {
+  std::string role;
+  std::string content;
+};
+
+// A parsed /v1/completions or /v1/chat/completions body, before tokenization.
+struct CompletionRequest {
+  bool chat = false;
+  std::string model;
+  std::vector<ChatMessage> messages;  // chat
+  std::string prompt_text;            // completions with a string prompt
+  std::vector<Token> prompt_tokens;   // completions with a token-array prompt
+  bool prompt_is_tokens = false;
+  SamplingParams sampling;
+  int64_t max_tokens = -1;
+  std::vector<std::string> stop;
+  bool stream = false;
+  bool include_usage = false;
+  std::string backend = "auto";
+};
+
+// Validates field types and values; errors name the field (OpenAI `param`). Unknown fields are
+// ignored, as OpenAI's API does.
+std::variant<CompletionRequest, ApiError> parse_completion_request(const nlohmann::json& body, bool chat);
+
+// Parses a request body: must be a JSON object, valid UTF-8, nested at most 64 deep.
+std::variant<nlohmann::json, ApiError> parse_json_body(const std::string& body);
+
+}  // namespace minerva
