@@ -12,13 +12,31 @@ PACKAGES=(
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev  # HTTP server (the packaged library is built with TLS + compression)
 )
 
+# Node.js runs the OpenAI client compatibility test; most machines of this kind ship it.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+install_npm_packages() {
+  # The official OpenAI Node client, pinned by package-lock.json, for tests/integration.
+  local dir
+  dir="$(dirname "$0")/../tests/integration/openai_client"
+  if [ -f "$dir/node_modules/openai/package.json" ]; then
+    return 0
+  fi
+  echo "setup: installing npm packages in tests/integration/openai_client"
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "setup: npm ci failed in $dir (is the npm registry reachable?)" >&2
+    exit 1
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages present"
+  install_npm_packages
   exit 0
 fi
 
@@ -41,3 +59,4 @@ if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
   echo "setup: apt-get install failed for: ${missing[*]}" >&2
   exit 1
 fi
+install_npm_packages
