@@ -19,8 +19,18 @@ namespace minerva {
 struct GenerationRequest {
   std::vector<Token> prompt;  // already tokenized (BOS included when wanted)
   SamplingParams sampling;
-  int64_t max_tokens = -1;        // < 0: until end of generation or the context is full
-  std::vector<std::string> stop;  // stop strings; the text stops before the first match
+  int64_t max_tokens = -1;                          // < 0: until end of generation or the context is full
+  std::vector<std::string> stop;                    // stop strings; the text stops before the first match
+  std::vector<std::pair<Token, float>> logit_bias;  // added to the logits before sampling
+  int32_t logprobs = -1;  // < 0: off; else report each token's log-probability and this many alternatives
+};
+
+// Log-probability (under the model's distribution, before sampling filters) of one generated
+// token and of the most likely alternatives at that step.
+struct TokenLogprob {
+  Token token = 0;
+  float logprob = 0.0f;
+  std::vector<std::pair<Token, float>> top;  // most likely first
 };
 
 enum class FinishReason { Stop, Length, Cancelled, Error };
@@ -42,6 +52,7 @@ struct JobEvent {
   std::optional<FinishReason> finish;
   std::string error;  // when finish == Error
   GenerationUsage usage;
+  std::vector<TokenLogprob> logprobs;  // tokens produced since the previous event, when requested
 };
 
 // The channel between one request's consumer (an HTTP thread) and the scheduler thread.

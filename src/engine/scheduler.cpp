@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "engine/stop_strings.h"
 
@@ -12,6 +13,33 @@ using Clock = std::chrono::steady_clock;
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
+JobEvent cancelled_event() {
+  JobEvent ev;
+  ev.finish = FinishReason::Cancelled;
+  return ev;
+}
+
+// log softmax(logits)[t] and the `top` most likely tokens, from the model's raw distribution.
+TokenLogprob token_logprob(std::span<const float> logits, Token t, int32_t top) {
+  float max_l = -INFINITY;
+  for (float l : logits) max_l = std::max(max_l, l);
+  double sum = 0.0;
+  for (float l : logits) sum += std::exp(static_cast<double>(l - max_l));
+  const auto log_z = static_cast<float>(static_cast<double>(max_l) + std::log(sum));
+  TokenLogprob r;
+  r.token = t;
+  r.logprob = logits[static_cast<size_t>(t)] - log_z;
+  const size_t k = std::min(static_cast<size_t>(std::max(top, 0)), logits.size());
+  std::vector<Token> ids(logits.size());
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<Token>(i);
+  std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k), ids.end(), [&](Token a, Token b) {
+    const float la = logits[static_cast<size_t>(a)], lb = logits[static_cast<size_t>(b)];
+    return la > lb || (la == lb && a < b);
+  });
+  for (size_t i = 0; i < k; ++i) r.top.emplace_back(ids[i], logits[static_cast<size_t>(ids[i])] - log_z);
+  return r;
+}
+
 }  // namespace
 
 // One sequence of the context and the request it is serving.
@@ -24,6 +52,7 @@ struct Scheduler::Slot {
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<StreamingDetokenizer> detok;
   std::unique_ptr<StopStringFilter> stops;
+  std::vector<float> biased;  // logits + logit_bias, when the request has one
   GenerationUsage usage;
   Clock::time_point queued_at, started_at, prompt_done_at;
 };
@@ -100,7 +129,7 @@ void Scheduler::loop() {
     if (slot->job) finish(*slot, FinishReason::Cancelled);
   }
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& job : queue_) job->push({{}, FinishReason::Cancelled, {}, {}});
+  for (auto& job : queue_) job->push(cancelled_event());
   queue_.clear();
 }
 
@@ -112,7 +141,7 @@ void Scheduler::admit_waiting() {
       std::lock_guard<std::mutex> lock(mu_);
       // Skip requests cancelled while they waited.
       while (!queue_.empty() && queue_.front()->cancelled()) {
-        queue_.front()->push({{}, FinishReason::Cancelled, {}, {}});
+        queue_.front()->push(cancelled_event());
         queue_.pop_front();
       }
       if (queue_.empty()) return;
@@ -214,6 +243,13 @@ bool Scheduler::step() {
 
 void Scheduler::sample_and_emit(Slot& s, std::span<const float> logits) {
   const GenerationRequest& req = s.job->request();
+  if (!req.logit_bias.empty()) {
+    s.biased.assign(logits.begin(), logits.end());
+    for (auto [tok, bias] : req.logit_bias) {
+      if (tok >= 0 && static_cast<size_t>(tok) < s.biased.size()) s.biased[static_cast<size_t>(tok)] += bias;
+    }
+    logits = s.biased;
+  }
   const Token t = s.sampler->sample(logits);
   s.sampler->accept(t);
   if (model_.tokenizer->vocab().is_eog(t)) {
@@ -223,13 +259,15 @@ void Scheduler::sample_and_emit(Slot& s, std::span<const float> logits) {
   ++s.usage.completion_tokens;
   generated_total_.fetch_add(1, std::memory_order_relaxed);
   s.job->set_generated(s.usage.completion_tokens);
-  std::string text = s.stops->push(s.detok->push(t));
-  if (s.stops->stopped()) {
-    if (!text.empty()) s.job->push({std::move(text), std::nullopt, {}, {}});
+  JobEvent ev;
+  if (req.logprobs >= 0) ev.logprobs.push_back(token_logprob(logits, t, req.logprobs));
+  ev.text = s.stops->push(s.detok->push(t));
+  const bool stopped = s.stops->stopped();
+  if (!ev.text.empty() || !ev.logprobs.empty()) s.job->push(std::move(ev));
+  if (stopped) {
     finish(s, FinishReason::Stop);
     return;
   }
-  if (!text.empty()) s.job->push({std::move(text), std::nullopt, {}, {}});
   const bool at_limit = req.max_tokens >= 0 && s.usage.completion_tokens >= req.max_tokens;
   const bool ctx_full = static_cast<int64_t>(s.cached.size()) + 1 >= opts_.n_ctx;  // prompt + output fill the slot
   if (at_limit || ctx_full) {
@@ -243,7 +281,11 @@ void Scheduler::finish(Slot& s, FinishReason reason, const std::string& error) {
   if (reason != FinishReason::Cancelled && reason != FinishReason::Error) {
     std::string rest = s.stops->stopped() ? std::string() : s.stops->push(s.detok->finish());
     if (!s.stops->stopped()) rest += s.stops->flush();
-    if (!rest.empty()) s.job->push({std::move(rest), std::nullopt, {}, {}});
+    if (!rest.empty()) {
+      JobEvent ev;
+      ev.text = std::move(rest);
+      s.job->push(std::move(ev));
+    }
   }
   const auto now = Clock::now();
   if (s.usage.completion_tokens > 0 || s.n_prompt_done == s.job->request().prompt.size()) {

@@ -257,6 +257,8 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
   g.sampling = r.sampling;
   g.max_tokens = r.max_tokens;
   g.stop = r.stop;
+  g.logprobs = r.logprobs;
+  g.logit_bias = r.logit_bias;
   Scheduler::SubmitError err;
   std::shared_ptr<Job> job = scheduler->submit(std::move(g), &err);
   if (!job) {
@@ -272,10 +274,12 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
   if (r.stream) return stream_completion(res, std::move(job), r, std::move(rc), t0);
 
   std::string text;
+  std::vector<TokenLogprob> logprobs;
   for (;;) {
     auto ev = job->next(std::chrono::seconds(1));
     if (!ev) continue;
     text += ev->text;
+    logprobs.insert(logprobs.end(), ev->logprobs.begin(), ev->logprobs.end());
     if (!ev->finish) continue;
     if (*ev->finish == FinishReason::Error || *ev->finish == FinishReason::Cancelled) {
       ApiError e;
@@ -289,7 +293,9 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
     t_log_tokens = "tokens=" + std::to_string(ev->usage.prompt_tokens) + "+" +
                    std::to_string(ev->usage.completion_tokens) + " " + std::to_string(static_cast<int>(total * 1000)) +
                    "ms";
-    return send_json(res, 200, completion_response(rc, text, *ev->finish, ev->usage));
+    int64_t offset = 0;
+    const json lp = r.logprobs >= 0 ? logprobs_json(tok, chat, logprobs, &offset) : json(nullptr);
+    return send_json(res, 200, completion_response(rc, text, *ev->finish, ev->usage, lp));
   }
 }
 
@@ -298,9 +304,12 @@ void HttpServer::Impl::stream_completion(httplib::Response& res, std::shared_ptr
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   const bool include_usage = r.include_usage;
+  const bool want_logprobs = r.logprobs >= 0;
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, job, rc, include_usage, t0](size_t, httplib::DataSink& sink) {
+      [this, job, rc, include_usage, want_logprobs, t0](size_t, httplib::DataSink& sink) {
+        int64_t text_offset = 0;
+        const Tokenizer& tok = *scheduler->model().tokenizer;
         auto send = [&](const std::string& payload) {
           const std::string event = "data: " + payload + "\n\n";
           return sink.write(event.data(), event.size());
@@ -324,9 +333,10 @@ void HttpServer::Impl::stream_completion(httplib::Response& res, std::shared_ptr
             }
             continue;
           }
-          if (!ev->text.empty()) {
+          if (!ev->text.empty() || (want_logprobs && !ev->logprobs.empty())) {
             if (ttft < 0) ttft = std::chrono::duration<double>(Clock::now() - t0).count();
-            if (!send(delta_chunk(rc, ev->text).dump(-1, ' ', false, json::error_handler_t::replace))) {
+            const json lp = want_logprobs ? logprobs_json(tok, rc.chat, ev->logprobs, &text_offset) : json(nullptr);
+            if (!send(delta_chunk(rc, ev->text, lp).dump(-1, ' ', false, json::error_handler_t::replace))) {
               job->cancel();
               return false;
             }

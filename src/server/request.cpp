@@ -1,6 +1,7 @@
 #include "server/request.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 namespace minerva {
@@ -148,6 +149,43 @@ std::optional<ApiError> parse_stop(const json& body, CompletionRequest& r) {
   return std::nullopt;
 }
 
+std::optional<ApiError> parse_logprobs(const json& body, CompletionRequest& r) {
+  if (r.chat) {
+    bool on = false;
+    if (auto e = get_bool(body, "logprobs", on)) return e;
+    int32_t top = 0;
+    if (auto e = get_integer(body, "top_logprobs", top)) return e;
+    if (top < 0 || top > 20) return bad_request("'top_logprobs' must be between 0 and 20", "top_logprobs");
+    if (top > 0 && !on) return bad_request("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+    r.logprobs = on ? top : -1;
+    return std::nullopt;
+  }
+  int32_t n = -1;
+  if (auto e = get_integer(body, "logprobs", n)) return e;
+  if (n > 5 || n < -1) return bad_request("'logprobs' must be between 0 and 5", "logprobs");
+  r.logprobs = n;
+  return std::nullopt;
+}
+
+// {"50256": -100, ...}: token id (as a string) -> bias in [-100, 100].
+std::optional<ApiError> parse_logit_bias(const json& body, CompletionRequest& r) {
+  auto it = body.find("logit_bias");
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_object()) return wrong_type("logit_bias", "an object", *it);
+  for (auto& [key, value] : it->items()) {
+    char* end = nullptr;
+    const long long id = std::strtoll(key.c_str(), &end, 10);
+    if (key.empty() || end == nullptr || *end != '\0' || id < 0 || id > std::numeric_limits<Token>::max()) {
+      return bad_request("'logit_bias' keys must be token ids, got '" + key + "'", "logit_bias");
+    }
+    if (!value.is_number() || value.get<double>() < -100.0 || value.get<double>() > 100.0) {
+      return bad_request("'logit_bias' values must be numbers between -100 and 100", "logit_bias");
+    }
+    r.logit_bias.emplace_back(static_cast<Token>(id), value.get<float>());
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<json, ApiError> parse_json_body(const std::string& body) {
@@ -204,6 +242,8 @@ std::variant<CompletionRequest, ApiError> parse_completion_request(const json& b
   if (auto e = get_integer(body, "max_completion_tokens", r.max_tokens)) return *e;
   if (r.max_tokens < -1) return bad_request("'max_tokens' must be >= 0", "max_tokens");
   if (auto e = parse_stop(body, r)) return *e;
+  if (auto e = parse_logprobs(body, r)) return *e;
+  if (auto e = parse_logit_bias(body, r)) return *e;
   if (auto e = get_bool(body, "stream", r.stream)) return *e;
   if (auto it = body.find("stream_options"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) return wrong_type("stream_options", "an object", *it);

@@ -30,6 +30,8 @@ struct CompletionRequest {
   bool stream = false;
   bool include_usage = false;
   std::string backend = "auto";
+  int32_t logprobs = -1;  // < 0: off; else alternatives per token (chat: top_logprobs; completions: logprobs)
+  std::vector<std::pair<Token, float>> logit_bias;
 };
 
 // Validates field types and values; errors name the field (OpenAI `param`). Unknown fields are

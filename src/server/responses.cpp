@@ -18,14 +18,15 @@ json base(const ResponseContext& rc, bool chunk) {
   return {{"id", rc.id}, {"object", object}, {"created", rc.created}, {"model", rc.model}};
 }
 
-json choice(const ResponseContext& rc, const json& content, const json& finish, bool chunk) {
+json choice(const ResponseContext& rc, const json& content, const json& finish, bool chunk,
+            const json& logprobs = nullptr) {
   json c = {{"index", 0}};
   if (rc.chat) {
     c[chunk ? "delta" : "message"] = content;
   } else {
     c["text"] = content;
   }
-  c["logprobs"] = nullptr;
+  c["logprobs"] = logprobs;
   c["finish_reason"] = finish;
   return c;
 }
@@ -50,10 +51,10 @@ json timings_json(const GenerationUsage& u) {
 }
 
 json completion_response(const ResponseContext& rc, const std::string& text, FinishReason finish,
-                         const GenerationUsage& usage) {
+                         const GenerationUsage& usage, const json& logprobs) {
   json r = base(rc, false);
   const json content = rc.chat ? json{{"role", "assistant"}, {"content", text}} : json(text);
-  r["choices"] = json::array({choice(rc, content, finish_reason_name(finish), false)});
+  r["choices"] = json::array({choice(rc, content, finish_reason_name(finish), false, logprobs)});
   r["usage"] = usage_json(usage);
   r["timings"] = timings_json(usage);
   return r;
@@ -65,9 +66,9 @@ json chat_role_chunk(const ResponseContext& rc) {
   return r;
 }
 
-json delta_chunk(const ResponseContext& rc, const std::string& text) {
+json delta_chunk(const ResponseContext& rc, const std::string& text, const json& logprobs) {
   json r = base(rc, true);
-  r["choices"] = json::array({choice(rc, rc.chat ? json{{"content", text}} : json(text), nullptr, true)});
+  r["choices"] = json::array({choice(rc, rc.chat ? json{{"content", text}} : json(text), nullptr, true, logprobs)});
   return r;
 }
 
@@ -83,6 +84,45 @@ json usage_chunk(const ResponseContext& rc, const GenerationUsage& usage) {
   r["usage"] = usage_json(usage);
   r["timings"] = timings_json(usage);
   return r;
+}
+
+namespace {
+json bytes_of(const std::string& s) {
+  json b = json::array();
+  for (unsigned char c : s) b.push_back(c);
+  return b;
+}
+}  // namespace
+
+json logprobs_json(const Tokenizer& tok, bool chat, std::span<const TokenLogprob> entries, int64_t* text_offset) {
+  // Pieces can be part of a UTF-8 character; `bytes` carries them exactly, `token` is made
+  // printable when the response is serialised (invalid bytes become U+FFFD).
+  if (chat) {
+    json content = json::array();
+    for (const auto& e : entries) {
+      const std::string piece = tok.token_to_piece(e.token, true);
+      json top = json::array();
+      for (auto [id, lp] : e.top) {
+        const std::string p = tok.token_to_piece(id, true);
+        top.push_back({{"token", p}, {"logprob", lp}, {"bytes", bytes_of(p)}});
+      }
+      content.push_back({{"token", piece}, {"logprob", e.logprob}, {"bytes", bytes_of(piece)}, {"top_logprobs", top}});
+    }
+    return {{"content", content}};
+  }
+  json tokens = json::array(), token_logprobs = json::array(), top_logprobs = json::array(), offsets = json::array();
+  for (const auto& e : entries) {
+    const std::string piece = tok.token_to_piece(e.token, true);
+    tokens.push_back(piece);
+    token_logprobs.push_back(e.logprob);
+    json top = json::object();
+    for (auto [id, lp] : e.top) top[tok.token_to_piece(id, true)] = lp;
+    top_logprobs.push_back(top);
+    offsets.push_back(*text_offset);
+    *text_offset += static_cast<int64_t>(piece.size());
+  }
+  return {
+      {"tokens", tokens}, {"token_logprobs", token_logprobs}, {"top_logprobs", top_logprobs}, {"text_offset", offsets}};
 }
 
 std::variant<TokenizeRequest, ApiError> parse_tokenize_request(const json& body) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <variant>
 
@@ -24,9 +25,16 @@ const char* finish_reason_name(FinishReason r);  // "stop" | "length"
 
 // OpenAI response shapes: chat.completion / text_completion objects, and their stream chunks.
 nlohmann::json completion_response(const ResponseContext& rc, const std::string& text, FinishReason finish,
-                                   const GenerationUsage& usage);
+                                   const GenerationUsage& usage, const nlohmann::json& logprobs = nullptr);
 nlohmann::json chat_role_chunk(const ResponseContext& rc);  // first chat chunk: delta.role
-nlohmann::json delta_chunk(const ResponseContext& rc, const std::string& text);
+nlohmann::json delta_chunk(const ResponseContext& rc, const std::string& text,
+                           const nlohmann::json& logprobs = nullptr);
+
+// The `logprobs` object of a choice: chat's {"content": [{token, logprob, bytes, top_logprobs}]}
+// or completions' {tokens, token_logprobs, top_logprobs, text_offset}. `text_offset` is where the
+// first token's text starts in the completion (completions only; advanced past these tokens).
+nlohmann::json logprobs_json(const Tokenizer& tok, bool chat, std::span<const TokenLogprob> entries,
+                             int64_t* text_offset);
 nlohmann::json finish_chunk(const ResponseContext& rc, FinishReason finish);
 nlohmann::json usage_chunk(const ResponseContext& rc, const GenerationUsage& usage);  // choices: []
 nlohmann::json usage_json(const GenerationUsage& usage);

@@ -1,6 +1,7 @@
 // End to end: a real `minerva serve` process, real HTTP over loopback.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -194,6 +195,48 @@ TEST_F(ServerTest, DisconnectCancelsGeneration) {
   EXPECT_LT(after - before, 2000);                                // and stopped early
 }
 
+TEST_F(ServerTest, LogprobsForCompletionsAndChat) {
+  json body = {{"prompt", "Once upon a time"}, {"max_tokens", 3}, {"temperature", 0}, {"logprobs", 2}};
+  json j = json::parse(http().request("POST", "/v1/completions", body.dump()).body);
+  const json& lp = j["choices"][0]["logprobs"];
+  ASSERT_EQ(lp["tokens"].size(), 3u);
+  EXPECT_EQ(lp["tokens"][0], ",");
+  EXPECT_EQ(lp["text_offset"], json::parse("[0, 1, 7]"));
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_LT(lp["token_logprobs"][i].get<double>(), 0.0);
+    EXPECT_EQ(lp["top_logprobs"][i].size(), 2u);
+    // Greedy: the chosen token is the most likely one.
+    EXPECT_DOUBLE_EQ(lp["top_logprobs"][i][lp["tokens"][i].get<std::string>()].get<double>(),
+                     lp["token_logprobs"][i].get<double>());
+  }
+  json chat = {{"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+               {"max_tokens", 2},
+               {"logprobs", true},
+               {"top_logprobs", 3},
+               {"stream", true}};
+  std::vector<SseEvent> events;
+  http().stream("/v1/chat/completions", chat.dump(), events);
+  int with_logprobs = 0;
+  for (const auto& ev : events) {
+    if (ev.data == "[DONE]") continue;
+    json c = json::parse(ev.data)["choices"][0];
+    if (c["logprobs"].is_null()) continue;
+    ++with_logprobs;
+    EXPECT_EQ(c["logprobs"]["content"][0]["top_logprobs"].size(), 3u);
+    EXPECT_TRUE(c["logprobs"]["content"][0]["bytes"].is_array());
+  }
+  EXPECT_EQ(with_logprobs, 2);
+}
+
+TEST_F(ServerTest, LogitBiasBansAToken) {
+  json body = {{"prompt", "Once upon a time"}, {"max_tokens", 3}, {"temperature", 0}};
+  EXPECT_EQ(json::parse(http().request("POST", "/v1/completions", body.dump()).body)["choices"][0]["text"],
+            ", there was");
+  body["logit_bias"] = {{"432", -100}};  // 432 is ","
+  EXPECT_EQ(json::parse(http().request("POST", "/v1/completions", body.dump()).body)["choices"][0]["text"],
+            " there was a");
+}
+
 TEST_F(ServerTest, TokenizeAndDetokenize) {
   auto r = http().request("POST", "/tokenize", json{{"content", "Once upon a time"}, {"add_special", true}}.dump());
   ASSERT_EQ(r.status, 200);
@@ -294,6 +337,40 @@ TEST(ServerLimits, PromptLongerThanContextIsRejectedWithBothNumbers) {
   json j = json::parse(g.body);
   EXPECT_EQ(j["choices"][0]["finish_reason"], "length");
   EXPECT_EQ(j["usage"]["total_tokens"], 16);
+}
+
+// Beyond the slots, requests wait in a bounded queue; past it the server answers 503.
+TEST(ServerLimits, FullQueueAnswers503WithRetryAfter) {
+  ServerProcess server({"-m", kStories, "-t", "1", "--parallel", "1", "--max-queue", "1"});
+  ASSERT_GT(server.port(), 0);
+  json slow = {{"prompt", "Once"}, {"max_tokens", 1900}, {"temperature", 1.0}, {"stream", true}};
+  std::atomic<int> started{0};
+  std::atomic<bool> release{false};
+  std::vector<std::thread> holders;
+  // One request generating (1900 tokens take far longer than the steps below), one queued.
+  for (int i = 0; i < 2; ++i) {
+    holders.emplace_back([&] {
+      std::vector<SseEvent> events;
+      HttpClient(server.port()).stream("/v1/completions", slow.dump(), events, [&](const SseEvent&) {
+        started.fetch_add(1);
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return false;
+      });
+    });
+    while (i == 0 && started.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  HttpClient h(server.port());
+  int64_t queued = 0;
+  for (int i = 0; i < 1000 && queued != 1; ++i) {
+    queued = metric(h, "minerva_queue_depth");
+    if (queued != 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(queued, 1);
+  auto r = h.request("POST", "/v1/completions", json{{"prompt", "x"}, {"max_tokens", 1}}.dump());
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.headers["retry-after"], "1");
+  release.store(true);
+  for (auto& t : holders) t.join();
 }
 
 TEST(ServerLimits, BodyTooLargeIs413) {
