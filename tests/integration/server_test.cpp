@@ -4,6 +4,7 @@
 #include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "server_fixture.h"
@@ -122,6 +123,26 @@ TEST_F(ServerTest, StreamingDeliversEveryPieceAndMatchesNonStreaming) {
   std::string finish;
   EXPECT_EQ(stream_text(events, false, &finish), json::parse(whole.body)["choices"][0]["text"]);
   EXPECT_EQ(finish, "length");
+}
+
+// Events arrive while the text is being generated, not in one burst at the end.
+TEST_F(ServerTest, StreamArrivesIncrementally) {
+  json body = {{"prompt", "Once upon a time"},
+               {"max_tokens", 1500},
+               {"temperature", 1.0},
+               {"seed", 5},
+               {"logit_bias", {{"2", -100}}},  // no end-of-text: always 1500 tokens
+               {"stream", true}};
+  std::vector<SseEvent> events;
+  const auto start = std::chrono::steady_clock::now();
+  http().stream("/v1/completions", body.dump(), events);
+  ASSERT_GT(events.size(), 1000u);
+  const double total = std::chrono::duration<double>(events.back().at - start).count();
+  const double spread = std::chrono::duration<double>(events[events.size() - 3].at - events[0].at).count();
+  std::set<std::chrono::steady_clock::time_point> distinct;
+  for (const auto& ev : events) distinct.insert(ev.at);
+  EXPECT_GT(spread, 0.5 * total) << "first event after " << (total - spread) << " s of " << total << " s";
+  EXPECT_GT(distinct.size(), 50u);
 }
 
 TEST_F(ServerTest, ChatStreamStartsWithRoleAndEndsWithFinishReason) {
