@@ -19,5 +19,6 @@ Command register_run(CLI::App& app);
 Command register_tokenize(CLI::App& app);
 Command register_logits(CLI::App& app);
 Command register_serve(CLI::App& app);
+Command register_bench(CLI::App& app);
 
 }  // namespace minerva::cli

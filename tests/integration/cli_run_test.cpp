@@ -139,3 +139,33 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace minerva
+
+namespace minerva {
+namespace {
+
+TEST(CliBench, JsonHasOneObjectPerTest) {
+  auto r = testing::run_minerva(
+      {"bench", "-m", testing::shared_path("models/stories260K.gguf"), "-p", "8", "-n", "4", "-r", "2", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["n_prompt"], 8);
+  EXPECT_EQ(j[1]["n_gen"], 4);
+  for (const auto& t : j) {
+    EXPECT_GT(t["avg_ts"].get<double>(), 0.0);
+    EXPECT_EQ(t["samples_ts"].size(), 2u);
+    EXPECT_EQ(t["model_n_params"], 292800);
+  }
+}
+
+TEST(CliBench, MarkdownTable) {
+  auto r = testing::run_minerva(
+      {"bench", "-m", testing::shared_path("models/stories260K.gguf"), "-p", "8", "-n", "4", "-r", "1", "-t", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| model | size | params | backend | threads | test | t/s |"), std::string::npos);
+  EXPECT_NE(r.out.find("| pp8 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| tg4 |"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace minerva
