@@ -2,6 +2,7 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -26,14 +27,12 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs minerva with `args` (each shell-quoted), capturing stdout and stderr.
-inline ProcessResult run_minerva(const std::vector<std::string>& args) {
+// Runs `minerva ARGS`, where `args` is already shell-quoted text, capturing stdout and stderr.
+inline ProcessResult run_minerva_shell(const std::string& args) {
   static int counter = 0;
   const std::string err_path =
       ::testing::TempDir() + "minerva_stderr_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".txt";
-  std::string cmd = shell_quote(minerva_binary());
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " 2>" + shell_quote(err_path) + " </dev/null";
+  const std::string cmd = shell_quote(minerva_binary()) + " " + args + " 2>" + shell_quote(err_path) + " </dev/null";
   ProcessResult r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
@@ -48,6 +47,13 @@ inline ProcessResult run_minerva(const std::vector<std::string>& args) {
   r.err = ss.str();
   std::remove(err_path.c_str());
   return r;
+}
+
+// Runs minerva with `args`, each passed as one argument.
+inline ProcessResult run_minerva(const std::vector<std::string>& args) {
+  std::string joined;
+  for (const auto& a : args) joined += (joined.empty() ? "" : " ") + shell_quote(a);
+  return run_minerva_shell(joined);
 }
 
 }  // namespace minerva::testing

@@ -13,6 +13,7 @@
 #include <regex>
 #include <string>
 
+#include "subprocess.h"
 #include "test_paths.h"
 
 namespace minerva::testing {
@@ -20,13 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int status = -1;  // exit status; -1 if killed by a signal
-  std::string out;
-  std::string err;
-};
+using RunResult = ProcessResult;
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string quoted(const std::string& s) { return shell_quote(s); }
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -42,28 +39,12 @@ class InspectCli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  // Runs `minerva <args>`, capturing stdout and stderr separately.
-  RunResult run(const std::string& args) {
-    const fs::path err_path = dir_ / "stderr.txt";
-    const std::string cmd = quoted(minerva_binary()) + " " + args + " 2>" + quoted(err_path.string());
-    RunResult r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) {
-      ADD_FAILURE() << "popen failed: " << cmd;
-      return r;
-    }
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.err = read_text(err_path);
-    return r;
-  }
+  // Runs `minerva <args>` (already shell-quoted), capturing stdout and stderr separately.
+  RunResult run(const std::string& args) { return run_minerva_shell(args); }
 
   // An error run: exit status 1, nothing on stdout, exactly one stderr line "minerva: <path>...".
   void expect_one_line_error(const RunResult& r, const std::string& path, const std::string& problem) {
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.out, "");
     EXPECT_EQ(r.err.rfind("minerva: " + path, 0), 0u) << r.err;
     EXPECT_NE(r.err.find(problem), std::string::npos) << r.err;
@@ -81,7 +62,7 @@ bool has_line(const std::string& text, const std::string& pattern) {
 TEST_F(InspectCli, Stories260K) {
   const std::string model = shared_path("models/stories260K.gguf");
   const RunResult r = run("inspect " + quoted(model));
-  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   const std::string& o = r.out;
   EXPECT_TRUE(has_line(o, "file: +" + model)) << o;
@@ -113,14 +94,14 @@ TEST_F(InspectCli, Stories260K) {
 
 TEST_F(InspectCli, QuantizedFileType) {
   const RunResult r = run("inspect " + quoted(shared_path("models/synth/llama-q4_k_m.gguf")));
-  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(has_line(r.out, " +tensor types: +F32: 5, Q4_K: 13, Q6_K: 3"));
   EXPECT_TRUE(has_line(r.out, " +file type: +Q4_K_M \\(15\\)"));
 }
 
 TEST_F(InspectCli, VocabOnlyFile) {
   const RunResult r = run("inspect " + quoted(shared_path("tokenizers/gguf/ggml-vocab-gpt-2.gguf")));
-  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(has_line(r.out, "tensors: +0"));
   EXPECT_TRUE(has_line(r.out, " +vocab size: +50257"));
   EXPECT_TRUE(has_line(r.out, " +KV heads: +\\(= heads\\)"));
@@ -129,7 +110,7 @@ TEST_F(InspectCli, VocabOnlyFile) {
 
 TEST_F(InspectCli, Json) {
   const RunResult r = run("inspect --json " + quoted(shared_path("models/stories260K.gguf")));
-  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   ASSERT_FALSE(j.is_discarded()) << r.out.substr(0, 500);
   EXPECT_EQ(j["version"], 3);
@@ -186,7 +167,7 @@ TEST_F(InspectCli, Truncated) {
 
 TEST_F(InspectCli, NoModelArgument) {
   const RunResult r = run("inspect");
-  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.exit_code, 0);
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("model"), std::string::npos) << r.err;
 }

@@ -1,10 +1,9 @@
 // `minerva tokenize` end to end: runs the built binary on stories260K and compares with llama.cpp's ids.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "subprocess.h"
 #include "tokenizer_fixtures.h"
 
 namespace minerva {
@@ -16,15 +15,8 @@ struct RunResult {
 };
 
 RunResult run(const std::string& args, bool with_stderr = false) {
-  const std::string cmd = testing::minerva_binary() + " tokenize " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  RunResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), p)) > 0;) r.output.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  const testing::ProcessResult p = testing::run_minerva_shell("tokenize " + args);
+  return {p.exit_code, with_stderr ? p.out + p.err : p.out};
 }
 
 std::string model() { return testing::shared_path("models/stories260K.gguf"); }
