@@ -1,22 +1,29 @@
-// Tokenizer: special-token split + SPM segmentation (encode), piece table (decode). Mirrors llama.cpp's
-// llama_tokenize / llama_token_to_piece / llama_detokenize for SPM vocabs.
+// Tokenizer: special-token split + SPM, BPE or WordPiece segmentation (encode), piece table (decode). Mirrors
+// llama.cpp's llama_tokenize / llama_token_to_piece / llama_detokenize for SPM, byte-level BPE and WPM vocabs.
 #include "tokenizer/tokenizer.h"
 
+#include "tokenizer/bpe.h"
 #include "tokenizer/special_split.h"
 #include "tokenizer/spm.h"
+#include "tokenizer/wpm.h"
 
 namespace minerva {
 
 struct TokenizerData {
   Vocab vocab;
   SpecialSplitter splitter;
+  bool is_bpe = false;  // tokenizer.ggml.model "gpt2"
+  bool is_wpm = false;  // "bert"; neither: SPM
   spm::Model spm;
+  bpe::Model bpe;
   std::vector<std::string> pieces;  // what each token renders as when it is rendered at all
 };
 
 namespace {
 
-constexpr std::string_view kSupportedModels = "llama (SentencePiece/SPM)";
+constexpr std::string_view kSupportedModels = "llama (SentencePiece/SPM), gpt2 (byte-level BPE), bert (WordPiece)";
+
+bool supported_model(std::string_view model) { return model == "llama" || model == "gpt2" || model == "bert"; }
 
 // "<0x0A>" -> 0x0A; -1 when the text is not of that form.
 int parse_byte_token(std::string_view text) {
@@ -31,8 +38,20 @@ int parse_byte_token(std::string_view text) {
   return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
 
-std::string make_piece(const Vocab& v, Token t) {
+std::string make_piece(const Vocab& v, Token t, bool bpe) {
   const std::string_view text = v.text(t);
+  if (bpe) {  // llama.cpp: Normal texts map back through the GPT-2 byte table; Byte/Unused/Undefined render nothing
+    switch (v.attr(t)) {
+      case TokenAttr::Normal:
+        return bpe::unicode_to_bytes(text);
+      case TokenAttr::Control:
+      case TokenAttr::Unknown:
+      case TokenAttr::UserDefined:
+        return std::string(text);
+      default:
+        return {};
+    }
+  }
   switch (v.attr(t)) {
     case TokenAttr::Normal: {
       std::string out;
@@ -70,24 +89,35 @@ Tokenizer::Tokenizer() : d_(std::make_shared<const TokenizerData>()) {}
 
 Result<Tokenizer> Tokenizer::from_gguf(const GgufFile& file) {
   MINERVA_TRY(std::string_view model, file.get_string("tokenizer.ggml.model"));
-  if (model != "llama") {
+  if (!supported_model(model)) {
     return make_error(file.path() + ": tokenizer model '" + std::string(model) +
                       "' (tokenizer.ggml.model) is not supported; supported: " + std::string(kSupportedModels));
   }
+  if (model == "gpt2" && file.find("tokenizer.ggml.merges") == nullptr) {
+    return make_error(file.path() + ": BPE vocab without merges (metadata 'tokenizer.ggml.merges' is missing)");
+  }
   MINERVA_TRY(Vocab vocab, Vocab::from_gguf(file));
-  return from_vocab(std::move(vocab));
+  auto tok = from_vocab(std::move(vocab));
+  if (!tok.ok()) return make_error(file.path() + ": " + tok.error().message);
+  return tok;
 }
 
 Result<Tokenizer> Tokenizer::from_vocab(Vocab vocab) {
-  if (vocab.model() != "llama") {
+  if (!supported_model(vocab.model())) {
     return make_error("tokenizer model '" + std::string(vocab.model()) +
                       "' is not supported; supported: " + std::string(kSupportedModels));
   }
   auto d = std::make_shared<TokenizerData>();
   d->splitter = SpecialSplitter(vocab);
-  d->spm = spm::Model(vocab);
+  d->is_bpe = vocab.model() == "gpt2";
+  d->is_wpm = vocab.model() == "bert";
+  if (d->is_bpe) {
+    MINERVA_TRY(d->bpe, bpe::Model::create(vocab));
+  } else if (!d->is_wpm) {
+    d->spm = spm::Model(vocab);
+  }
   d->pieces.reserve(vocab.size());
-  for (size_t t = 0; t < vocab.size(); ++t) d->pieces.push_back(make_piece(vocab, static_cast<Token>(t)));
+  for (size_t t = 0; t < vocab.size(); ++t) d->pieces.push_back(make_piece(vocab, static_cast<Token>(t), d->is_bpe));
   d->vocab = std::move(vocab);
   Tokenizer tok;
   tok.d_ = std::move(d);
@@ -108,6 +138,14 @@ std::vector<Token> Tokenizer::encode(std::string_view text, TokenizeOptions opts
     if (f.token >= 0) {
       out.push_back(f.token);
       prev_special = true;
+      continue;
+    }
+    if (d_->is_bpe) {
+      d_->bpe.encode(text.substr(f.begin, f.end - f.begin), out);
+      continue;
+    }
+    if (d_->is_wpm) {
+      wpm::encode(v, text.substr(f.begin, f.end - f.begin), out);
       continue;
     }
     const std::string escaped =

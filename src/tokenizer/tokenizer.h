@@ -1,6 +1,7 @@
-// tokenizer: text <-> token ids from GGUF metadata. SentencePiece-style (SPM, tokenizer.ggml.model "llama")
-// today, matching llama.cpp's llama_tokenize/llama_detokenize; BPE/WPM/UGM and tokenizer.json later.
-// Non-goals: normalization (SPM GGUF vocabs carry none), training, sampling-time vocab filtering.
+// tokenizer: text <-> token ids from GGUF metadata, matching llama.cpp's llama_tokenize/llama_detokenize:
+// SentencePiece-style (SPM, tokenizer.ggml.model "llama"), byte-level BPE (GPT-2 style, "gpt2", with the regex
+// pre-tokenizer named by tokenizer.ggml.pre) and WordPiece ("bert"). UGM and tokenizer.json later; see
+// docs/TOKENIZATION.md. Non-goals: training, sampling-time vocab filtering.
 #pragma once
 
 #include <cstddef>
@@ -43,8 +44,8 @@ class Vocab {
  public:
   Vocab();  // empty vocab (size 0), useful as a placeholder member
 
-  // Reads tokenizer.ggml.* (tokens required; scores, token_type, special ids, add_* flags optional). Errors
-  // name the file and the key. Token texts are copied: the Vocab outlives `file`.
+  // Reads tokenizer.ggml.* (tokens required; scores, token_type, special ids, add_* flags, pre, merges optional).
+  // Errors name the file and the key. Token texts are copied: the Vocab outlives `file`.
   static Result<Vocab> from_gguf(const GgufFile& file);
 
   size_t size() const;
@@ -65,10 +66,14 @@ class Vocab {
   bool is_eog(Token t) const;      // eos, eot, eom and EOG-looking texts, as llama.cpp's special_eog_ids
   std::string_view model() const;  // tokenizer.ggml.model, e.g. "llama"
   std::string_view name() const;   // general.name lowercased ("" when absent); llama.cpp keys token flags on it
+  std::string_view pre() const;    // tokenizer.ggml.pre ("" when absent), the BPE pre-tokenizer's name
+  std::span<const std::string> merges() const;  // tokenizer.ggml.merges ("left right", rank = index); BPE only
 
   Token find(std::string_view text) const;  // exact vocab string -> id; -1 if absent
-  Token byte_token(uint8_t byte) const;     // <0xNN> (else the 1-char token, else unk); -1 if none of them
-  size_t max_token_len() const;             // longest vocab string in bytes
+  // <0xNN> (else the 1-char token, else unk); -1 if none of them. Byte-level BPE ("gpt2"): the token of the
+  // byte's GPT-2 code point (e.g. ' ' -> "Ġ").
+  Token byte_token(uint8_t byte) const;
+  size_t max_token_len() const;  // longest vocab string in bytes
 
   // Control, UserDefined and Unknown tokens with non-empty text, longest text first (then lowest id): the
   // order in which encode() splits them out of the input, as llama.cpp does.
@@ -93,10 +98,12 @@ class Tokenizer {
 
   const Vocab& vocab() const;
 
-  // Never fails: bytes that are not valid UTF-8 become byte tokens like any character missing from the vocab.
+  // Never fails: bytes that are not valid UTF-8 become byte tokens like any character missing from the vocab
+  // (WordPiece drops them, as it drops control characters).
   std::vector<Token> encode(std::string_view text, TokenizeOptions opts) const;
 
-  // Raw bytes of one token: <0xNN> byte tokens give that byte, "▁" becomes " " in Normal tokens, Control and
+  // Raw bytes of one token (BPE: Normal texts map back through the GPT-2 byte table, Byte tokens render "").
+  // SPM/WPM: <0xNN> byte tokens give that byte, "▁" becomes " " in Normal tokens, Control and
   // Unknown tokens give "" unless render_special, UserDefined their text as is, Unused/Undefined and
   // out-of-range ids "". A piece may be part of a multi-byte character.
   std::string token_to_piece(Token t, bool render_special = false) const;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "tokenizer/bpe.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/vocab_data.h"
 
@@ -15,6 +16,8 @@ constexpr std::string_view kModelKey = "tokenizer.ggml.model";
 constexpr std::string_view kTokensKey = "tokenizer.ggml.tokens";
 constexpr std::string_view kScoresKey = "tokenizer.ggml.scores";
 constexpr std::string_view kTypesKey = "tokenizer.ggml.token_type";
+constexpr std::string_view kPreKey = "tokenizer.ggml.pre";
+constexpr std::string_view kMergesKey = "tokenizer.ggml.merges";
 
 // Texts llama.cpp takes as the end-of-turn token when tokenizer.ggml.eot_token_id is absent, in the order we
 // try them (llama.cpp walks a hash map, so with several present its pick is arbitrary; we take the first).
@@ -155,6 +158,13 @@ Token lookup(const VocabData& d, std::string_view s) { return d.index.find(s); }
 
 void build_byte_tokens(VocabData& d) {
   static constexpr char kHex[] = "0123456789ABCDEF";
+  if (d.model == "gpt2") {  // byte-level BPE: each byte is the token of its GPT-2 code point
+    for (int b = 0; b < 256; ++b) {
+      const Token t = lookup(d, bpe::byte_to_unicode(static_cast<uint8_t>(b)));
+      d.byte_tokens[static_cast<size_t>(b)] = t < 0 ? d.unk : t;
+    }
+    return;
+  }
   for (int b = 0; b < 256; ++b) {
     const char name[6] = {'<', '0', 'x', kHex[b >> 4], kHex[b & 15], '>'};
     Token t = lookup(d, std::string_view(name, 6));
@@ -267,18 +277,36 @@ Result<Vocab> Vocab::from_gguf(const GgufFile& file) {
     return meta_error(file, kTokensKey, "has " + std::to_string(n) + " tokens, more than a token id can hold");
   }
   MINERVA_CHECK(read_scores(file, n, *d));
+  if (file.find(kPreKey) != nullptr) {
+    MINERVA_TRY(std::string_view pre, file.get_string(kPreKey));
+    d->pre = std::string(pre);
+  }
+  if (file.find(kMergesKey) != nullptr) {
+    MINERVA_TRY(const GgufValue* merges, file.get_array(kMergesKey, GgufValueType::STRING));
+    d->merges.assign(merges->strings.begin(), merges->strings.end());
+  }
   MINERVA_CHECK(read_types(file, n, *d));
 
   // SPM defaults are llama.cpp's for tokenizer.ggml.model "llama" when the keys are absent.
   const bool spm = d->model == "llama";
   auto spm_default = [&](Token id) { return spm && static_cast<size_t>(id) < n ? id : Token{-1}; };
-  MINERVA_TRY(d->bos, read_token_id(file, "tokenizer.ggml.bos_token_id", n, spm_default(1)));
-  MINERVA_TRY(d->eos, read_token_id(file, "tokenizer.ggml.eos_token_id", n, spm_default(2)));
+  // BERT (WordPiece): llama.cpp brackets the text with [CLS] (as BOS) and [SEP]; GGUF names them cls/seperator.
+  const bool wpm = d->model == "bert";
+  Token bos_default = spm_default(1), eos_default = spm_default(2);
+  if (wpm) {
+    MINERVA_TRY(bos_default, read_token_id(file, "tokenizer.ggml.cls_token_id", n, n > 101 ? Token{101} : -1));
+    MINERVA_TRY(eos_default, read_token_id(file, "tokenizer.ggml.seperator_token_id", n, n > 102 ? Token{102} : -1));
+  }
+  MINERVA_TRY(d->bos, read_token_id(file, "tokenizer.ggml.bos_token_id", n, bos_default));
+  MINERVA_TRY(d->eos, read_token_id(file, "tokenizer.ggml.eos_token_id", n, eos_default));
   MINERVA_TRY(d->unk, read_token_id(file, "tokenizer.ggml.unknown_token_id", n, spm_default(0)));
   MINERVA_TRY(d->eot, read_token_id(file, "tokenizer.ggml.eot_token_id", n, -1));
   MINERVA_TRY(d->eom, read_token_id(file, "tokenizer.ggml.eom_token_id", n, -1));
-  MINERVA_TRY(d->add_bos, read_flag(file, "tokenizer.ggml.add_bos_token", spm));
-  MINERVA_TRY(d->add_eos, read_flag(file, "tokenizer.ggml.add_eos_token", false));
+  // BPE: llama.cpp turns add_bos on by default for some pre-tokenizers (llama3, tekken).
+  const bpe::PreTokenizerSpec* pre_spec = d->model == "gpt2" ? bpe::find_pre_tokenizer(d->pre) : nullptr;
+  const bool add_bos_default = spm || wpm || (pre_spec != nullptr && pre_spec->default_add_bos);
+  MINERVA_TRY(d->add_bos, read_flag(file, "tokenizer.ggml.add_bos_token", add_bos_default));
+  MINERVA_TRY(d->add_eos, read_flag(file, "tokenizer.ggml.add_eos_token", wpm));
   MINERVA_TRY(d->add_space_prefix, read_flag(file, "tokenizer.ggml.add_space_prefix", spm));
 
   MINERVA_CHECK(build_index(file, *tokens, *d));
@@ -306,6 +334,8 @@ bool Vocab::add_space_prefix() const { return d_->add_space_prefix; }
 bool Vocab::is_eog(Token t) const { return std::binary_search(d_->eog.begin(), d_->eog.end(), t); }
 std::string_view Vocab::model() const { return d_->model; }
 std::string_view Vocab::name() const { return d_->name; }
+std::string_view Vocab::pre() const { return d_->pre; }
+std::span<const std::string> Vocab::merges() const { return d_->merges; }
 Token Vocab::find(std::string_view text) const { return lookup(*d_, text); }
 Token Vocab::byte_token(uint8_t byte) const { return d_->byte_tokens[byte]; }
 size_t Vocab::max_token_len() const { return d_->max_token_len; }

@@ -13,7 +13,9 @@ namespace minerva {
 
 struct VocabData {
   std::string model;
-  std::string name;  // general.name, lowercased (llama.cpp compares it that way)
+  std::string name;                 // general.name, lowercased (llama.cpp compares it that way)
+  std::string pre;                  // tokenizer.ggml.pre ("" when absent)
+  std::vector<std::string> merges;  // tokenizer.ggml.merges, "left right" in rank order (BPE only)
 
   // Token texts live in one buffer: text of t is arena[offsets[t], offsets[t + 1]). `index` points into it, so
   // a VocabData is never copied or moved (it sits behind a shared_ptr).

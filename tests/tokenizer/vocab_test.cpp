@@ -117,14 +117,26 @@ TEST(VocabMetadata, MissingModelKey) {
 
 TEST(VocabMetadata, UnsupportedModelNamesItAndTheSupportedOnes) {
   MiniVocab m;
+  auto tok = load_tokenizer(m.gguf("rwkv"));
+  ASSERT_FALSE(tok.ok());
+  expect_error(tok.error(), "rwkv");
+  EXPECT_NE(tok.error().message.find("llama"), std::string::npos) << tok.error().message;
+  EXPECT_NE(tok.error().message.find("gpt2"), std::string::npos) << tok.error().message;
+  auto v = load_vocab(m.gguf("rwkv"));  // the vocab itself loads; only the tokenizer refuses it
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_EQ(v->model(), "rwkv");
+  EXPECT_FALSE(Tokenizer::from_vocab(*v).ok());
+}
+
+TEST(VocabMetadata, BpeWithoutMergesIsAnError) {
+  MiniVocab m;
   auto tok = load_tokenizer(m.gguf("gpt2"));
   ASSERT_FALSE(tok.ok());
-  expect_error(tok.error(), "gpt2");
-  EXPECT_NE(tok.error().message.find("llama"), std::string::npos) << tok.error().message;
-  auto v = load_vocab(m.gguf("gpt2"));  // the vocab itself loads; only the SPM tokenizer refuses it
+  expect_error(tok.error(), "tokenizer.ggml.merges");
+  auto v = load_vocab(m.gguf("gpt2"));  // the vocab itself loads
   ASSERT_TRUE(v.ok()) << v.error().message;
   EXPECT_EQ(v->model(), "gpt2");
-  EXPECT_FALSE(Tokenizer::from_vocab(*v).ok());
+  EXPECT_TRUE(v->merges().empty());
 }
 
 TEST(VocabMetadata, TokensMissing) {
