@@ -2,13 +2,13 @@
 
 #include <string>
 
+#include "kernels/type_traits.h"
+
 namespace minerva {
 
 namespace {
 
 std::string shape_str(int64_t a, int64_t b) { return "[" + std::to_string(a) + ", " + std::to_string(b) + "]"; }
-
-std::string supported_types() { return "F32, F16, BF16"; }
 
 class WeightLoader {
  public:
@@ -28,7 +28,8 @@ class WeightLoader {
     }
     if (!kernels_support(t->type)) {
       return make_error(f_.path() + ": tensor '" + name + "' has type " + std::string(tensor_type_name(t->type)) +
-                        ", which the native engine does not support yet (supported: " + supported_types() + ")");
+                        ", which the native engine does not support yet (supported: " + supported_tensor_type_names() +
+                        ")");
     }
     MatrixView m;
     m.type = t->type;

@@ -1,0 +1,61 @@
+#include "kernels/cpu_features.h"
+
+#include <cstdint>
+#include <cstdlib>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define MINERVA_X86 1
+#endif
+
+namespace minerva {
+
+namespace {
+
+#ifdef MINERVA_X86
+// XGETBV(0) without needing -mxsave for the intrinsic.
+uint64_t read_xcr0() {
+  uint32_t lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+bool detect_avx2() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0) return false;
+  const bool fma = (c & (1u << 12)) != 0;
+  const bool osxsave = (c & (1u << 27)) != 0;
+  const bool avx = (c & (1u << 28)) != 0;
+  const bool f16c = (c & (1u << 29)) != 0;
+  if (!(fma && osxsave && avx && f16c)) return false;
+  if ((read_xcr0() & 0x6u) != 0x6u) return false;  // OS saves XMM and YMM state
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  return (b & (1u << 5)) != 0;  // AVX2
+}
+#else
+bool detect_avx2() { return false; }
+#endif
+
+Isa best_isa() { return detect_avx2() ? Isa::Avx2 : Isa::Scalar; }
+
+}  // namespace
+
+std::string_view isa_name(Isa isa) { return isa == Isa::Avx2 ? "avx2" : "scalar"; }
+
+bool cpu_supports(Isa isa) {
+  static const bool avx2 = detect_avx2();
+  return isa == Isa::Scalar || avx2;
+}
+
+Isa active_isa() {
+  // The environment is read once, on first use.
+  static const Isa isa = choose_isa(std::getenv("MINERVA_ISA"), best_isa());
+  return isa;
+}
+
+Isa choose_isa(const char* env, Isa best) {
+  if (env != nullptr && std::string_view(env) == "scalar") return Isa::Scalar;
+  return best;
+}
+
+}  // namespace minerva

@@ -1,0 +1,125 @@
+// Byte layouts of ggml's quantized blocks, as stored in GGUF files. Every block starts on a
+// 2-byte boundary in a file (block sizes are even and tensor data is 32-byte aligned), so
+// the f16 fields can be read in place. Values are little-endian, as ggml writes them.
+#pragma once
+
+#include <cstdint>
+
+namespace minerva::quant {
+
+inline constexpr int kQK = 32;    // values per block of the "legacy" types (Q4_0 .. Q8_0)
+inline constexpr int kQKK = 256;  // values per K-quant super-block
+
+// Q8_0, 32 values: x[i] = d * qs[i]. 34 bytes.
+struct BlockQ8_0 {
+  uint16_t d;  // f16 scale
+  int8_t qs[kQK];
+};
+
+// Q4_0, 32 values: x[j] = d * (lo nibble of qs[j] - 8), x[j + 16] = d * (hi nibble - 8). 18 bytes.
+struct BlockQ4_0 {
+  uint16_t d;
+  uint8_t qs[kQK / 2];
+};
+
+// Q4_1, 32 values: like Q4_0 but unsigned nibbles with an offset: x = d * q + m. 20 bytes.
+struct BlockQ4_1 {
+  uint16_t d;
+  uint16_t m;
+  uint8_t qs[kQK / 2];
+};
+
+// Q5_0, 32 values: 5-bit q = nibble | (bit j of qh, a little-endian u32) << 4, x = d * (q - 16).
+// Nibbles are arranged as in Q4_0; value j + 16 takes bit j + 16 of qh. 22 bytes.
+struct BlockQ5_0 {
+  uint16_t d;
+  uint8_t qh[4];
+  uint8_t qs[kQK / 2];
+};
+
+// Q5_1, 32 values: 5-bit q as in Q5_0, x = d * q + m. 24 bytes.
+struct BlockQ5_1 {
+  uint16_t d;
+  uint16_t m;
+  uint8_t qh[4];
+  uint8_t qs[kQK / 2];
+};
+
+// Q2_K, 256 values in 16 groups of 16: x = d * (scales[g] & 15) * q - dmin * (scales[g] >> 4),
+// q 2 bits. qs holds two 128-value halves of 32 bytes; in a half, bit pair s (0..3) of byte
+// l is value 32 * s + l. 84 bytes.
+struct BlockQ2_K {
+  uint8_t scales[kQKK / 16];
+  uint8_t qs[kQKK / 4];
+  uint16_t d;
+  uint16_t dmin;
+};
+
+// Q3_K, 256 values in 16 groups of 16: x = d * (scale[g] - 32) * (q - 4 * !hbit), with the
+// low 2 bits of q laid out as in Q2_K and bit k of hmask[l] the high bit of value 32 * k + l.
+// The 16 6-bit scales are packed into 12 bytes (see unpack_scale_k3). 110 bytes.
+struct BlockQ3_K {
+  uint8_t hmask[kQKK / 8];
+  uint8_t qs[kQKK / 4];
+  uint8_t scales[12];
+  uint16_t d;
+};
+
+// Q4_K, 256 values in 8 groups of 32: x = d * sc[g] * q - dmin * mn[g], 6-bit sc/mn packed
+// in 12 bytes (see unpack_scale_min_k4). Each 32-byte run of qs holds groups 2i (low nibbles)
+// and 2i + 1 (high nibbles). 144 bytes.
+struct BlockQ4_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qs[kQKK / 2];
+};
+
+// Q5_K, 256 values: Q4_K plus a fifth bit: bit g of qh[l] is the high bit of value 32 * g + l.
+// 176 bytes.
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qh[kQKK / 8];
+  uint8_t qs[kQKK / 2];
+};
+
+// Q6_K, 256 values in 16 groups of 16: x = d * scales[g] * (q - 32), q 6 bits = 4 low bits in
+// ql + 2 high bits in qh. Per 128-value half: ql[l] / ql[l + 32] low nibbles are values l /
+// l + 32, their high nibbles values l + 64 / l + 96; qh[l] bit pairs 0..3 go to l, l + 32,
+// l + 64, l + 96. 210 bytes.
+struct BlockQ6_K {
+  uint8_t ql[kQKK / 2];
+  uint8_t qh[kQKK / 4];
+  int8_t scales[kQKK / 16];
+  uint16_t d;
+};
+
+static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20);
+static_assert(sizeof(BlockQ5_0) == 22 && sizeof(BlockQ5_1) == 24);
+static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144);
+static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210);
+
+// The 6-bit (scale, min) pair of group j (0..7) of a Q4_K / Q5_K block: groups 0..3 sit in the
+// low 6 bits of bytes j and j + 4; groups 4..7 take a nibble of byte j + 4 and the top 2 bits
+// of bytes j - 4 and j.
+inline void unpack_scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* mn) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *mn = q[j + 4] & 63;
+  } else {
+    *sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    *mn = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+// The 6-bit scale of group s (0..15) of a Q3_K block, before subtracting 32: low nibble from
+// byte s (s < 8, low half) or byte s - 8 (high half), top 2 bits from byte 8 + s % 4.
+inline int unpack_scale_k3(int s, const uint8_t* q) {
+  const int lo = s < 8 ? (q[s] & 0xF) : (q[s - 8] >> 4);
+  const int hi = (q[8 + (s % 4)] >> (2 * (s / 4))) & 3;
+  return lo | (hi << 4);
+}
+
+}  // namespace minerva::quant

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "formats/tensor_type.h"
+#include "kernels/cpu_features.h"
+
+namespace minerva {
+
+// dst[0..n) = a row of n values in some storage type, as floats.
+using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
+// sum_i row[i] * x[i] for a row of n values in some storage type and float x.
+using DotRowFn = float (*)(const uint8_t* row, const float* x, int64_t n);
+
+// The kernels of one storage type at one ISA level (like ggml's type_traits).
+struct TypeKernels {
+  DequantizeRowFn to_float = nullptr;
+  DotRowFn dot = nullptr;
+};
+
+// Kernels for `type` at the active ISA level (see active_isa()); nullptr when unsupported.
+// The tables are built once, on first use.
+const TypeKernels* type_kernels(TensorType type);
+
+// Kernels for `type` at a given level, for tests and benchmarks; nullptr when the type is
+// unsupported or the CPU cannot run that level. Types without a faster variant fall back to
+// the next lower level.
+const TypeKernels* type_kernels(TensorType type, Isa isa);
+
+// Every type the kernels support, in ggml id order.
+std::span<const TensorType> supported_tensor_types();
+
+// The supported types' names, comma-separated, e.g. "F32, F16, Q4_0, ...".
+std::string supported_tensor_type_names();
+
+}  // namespace minerva

@@ -1,0 +1,24 @@
+#include "kernels/cpu_features.h"
+
+#include <gtest/gtest.h>
+
+namespace minerva {
+namespace {
+
+TEST(CpuFeatures, ActiveLevelIsOneTheCpuRuns) {
+  EXPECT_TRUE(cpu_supports(Isa::Scalar));
+  EXPECT_TRUE(cpu_supports(active_isa()));
+  EXPECT_EQ(isa_name(Isa::Scalar), "scalar");
+  EXPECT_EQ(isa_name(Isa::Avx2), "avx2");
+}
+
+TEST(CpuFeatures, EnvironmentCanOnlyLowerTheLevel) {
+  EXPECT_EQ(choose_isa(nullptr, Isa::Avx2), Isa::Avx2);
+  EXPECT_EQ(choose_isa("scalar", Isa::Avx2), Isa::Scalar);
+  EXPECT_EQ(choose_isa("avx2", Isa::Avx2), Isa::Avx2);
+  EXPECT_EQ(choose_isa("avx2", Isa::Scalar), Isa::Scalar);  // never above what the CPU has
+  EXPECT_EQ(choose_isa("bogus", Isa::Avx2), Isa::Avx2);
+}
+
+}  // namespace
+}  // namespace minerva

@@ -1,0 +1,407 @@
+// Quantized block types: dequantization against per-element formulas written from the layout
+// descriptions, hand-built blocks with known values, and dot == dequantize + f32 dot.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "kernels/dot_scalar.h"
+#include "kernels/fp16.h"
+#include "kernels/matmul.h"
+#include "kernels/quant_blocks.h"
+#include "kernels/type_traits.h"
+
+namespace minerva {
+
+// Readable parameter values in test listings. Internal linkage: other test files may define their own.
+static void PrintTo(TensorType t, std::ostream* os) { *os << tensor_type_name(t); }
+
+namespace {
+
+using namespace quant;
+
+const uint16_t kOne = fp32_to_fp16(1.0f);
+
+std::vector<float> dequantize(TensorType type, const void* blocks, int64_t n, Isa isa = Isa::Scalar) {
+  std::vector<float> out(static_cast<size_t>(n));
+  type_kernels(type, isa)->to_float(static_cast<const uint8_t*>(blocks), out.data(), n);
+  return out;
+}
+
+TEST(Quant, Q8_0KnownBlock) {
+  BlockQ8_0 b{};
+  b.d = fp32_to_fp16(0.5f);
+  for (int i = 0; i < kQK; ++i) b.qs[i] = static_cast<int8_t>(i - 16);
+  auto y = dequantize(TensorType::Q8_0, &b, kQK);
+  for (int i = 0; i < kQK; ++i) EXPECT_EQ(y[i], 0.5f * static_cast<float>(i - 16)) << i;
+}
+
+TEST(Quant, Q4_0KnownBlock) {
+  BlockQ4_0 b{};
+  b.d = kOne;
+  for (int j = 0; j < 16; ++j) b.qs[j] = static_cast<uint8_t>(j | ((15 - j) << 4));
+  auto y = dequantize(TensorType::Q4_0, &b, kQK);
+  for (int j = 0; j < 16; ++j) {
+    EXPECT_EQ(y[j], static_cast<float>(j - 8)) << j;            // low nibbles: first 16 values
+    EXPECT_EQ(y[j + 16], static_cast<float>(15 - j - 8)) << j;  // high nibbles: last 16
+  }
+}
+
+TEST(Quant, Q4_1KnownBlock) {
+  BlockQ4_1 b{};
+  b.d = fp32_to_fp16(2.0f);
+  b.m = fp32_to_fp16(-1.5f);
+  for (int j = 0; j < 16; ++j) b.qs[j] = static_cast<uint8_t>(j | (3 << 4));
+  auto y = dequantize(TensorType::Q4_1, &b, kQK);
+  for (int j = 0; j < 16; ++j) {
+    EXPECT_EQ(y[j], 2.0f * static_cast<float>(j) - 1.5f);
+    EXPECT_EQ(y[j + 16], 2.0f * 3.0f - 1.5f);
+  }
+}
+
+TEST(Quant, Q5_0KnownBlock) {
+  BlockQ5_0 b{};
+  b.d = kOne;
+  const uint32_t qh = 0x8000'0001u;  // fifth bit set for value 0 and value 31
+  std::memcpy(b.qh, &qh, 4);
+  for (int j = 0; j < 16; ++j) b.qs[j] = 0xF7;  // low nibble 7, high nibble 15
+  auto y = dequantize(TensorType::Q5_0, &b, kQK);
+  EXPECT_EQ(y[0], 7.0f + 16 - 16);
+  EXPECT_EQ(y[1], 7.0f - 16);
+  EXPECT_EQ(y[16], 15.0f - 16);
+  EXPECT_EQ(y[31], 15.0f + 16 - 16);
+}
+
+TEST(Quant, Q5_1KnownBlock) {
+  BlockQ5_1 b{};
+  b.d = kOne;
+  b.m = fp32_to_fp16(0.25f);
+  const uint32_t qh = 0x0001'0000u;  // value 16
+  std::memcpy(b.qh, &qh, 4);
+  auto y = dequantize(TensorType::Q5_1, &b, kQK);
+  EXPECT_EQ(y[0], 0.25f);
+  EXPECT_EQ(y[16], 16.25f);
+  EXPECT_EQ(y[17], 0.25f);
+}
+
+TEST(Quant, Q4_KKnownBlock) {
+  BlockQ4_K b{};
+  b.d = kOne;
+  b.dmin = fp32_to_fp16(0.5f);
+  // Group 0: scale 3, min 2 (bytes 0 and 4). Group 5: scale 0x25 = 37, min 0x31 = 49: low
+  // nibbles in byte 9, top bits in bytes 1 (scale) and 5 (min).
+  b.scales[0] = 3;
+  b.scales[4] = 2;
+  b.scales[9] = 0x15;                            // scale low nibble 5, min low nibble 1
+  b.scales[1] = static_cast<uint8_t>(2 << 6);    // scale bits 4..5 = 2
+  b.scales[5] = static_cast<uint8_t>(3 << 6);    // min bits 4..5 = 3
+  for (int l = 0; l < 32; ++l) b.qs[l] = 0x9A;   // group 0 low nibble 10 (group 1 high 9)
+  for (int l = 64; l < 96; ++l) b.qs[l] = 0x4E;  // group 5 = high nibbles of bytes 64..95: 4
+  auto y = dequantize(TensorType::Q4_K, &b, kQKK);
+  EXPECT_EQ(y[0], 3.0f * 10 - 0.5f * 2);
+  EXPECT_EQ(y[31], 3.0f * 10 - 0.5f * 2);
+  EXPECT_EQ(y[5 * 32], 37.0f * 4 - 0.5f * 49);
+  EXPECT_EQ(y[5 * 32 + 31], 37.0f * 4 - 0.5f * 49);
+}
+
+TEST(Quant, Q6_KKnownBlock) {
+  BlockQ6_K b{};
+  b.d = kOne;
+  for (int g = 0; g < 16; ++g) b.scales[g] = static_cast<int8_t>(g - 8);
+  b.ql[0] = 0x21;  // value 0 low 1, value 64 low 2
+  b.qh[0] = 0xE4;  // bit pairs: value 0 -> 0, value 32 -> 1, value 64 -> 2, value 96 -> 3
+  auto y = dequantize(TensorType::Q6_K, &b, kQKK);
+  EXPECT_EQ(y[0], -8.0f * (1 - 32));
+  EXPECT_EQ(y[32], -6.0f * ((1 << 4) - 32));
+  EXPECT_EQ(y[64], -4.0f * ((2 | (2 << 4)) - 32));
+  EXPECT_EQ(y[96], -2.0f * ((3 << 4) - 32));
+  EXPECT_EQ(y[1], -8.0f * -32);
+}
+
+// ---- Random blocks against per-element formulas ----
+
+struct Blocks {
+  std::vector<uint8_t> bytes;
+  int64_t n;
+};
+
+// Random bytes with every f16 scale field replaced by a small finite value.
+template <typename Block, int QK>
+Blocks random_blocks(int n_blocks, uint32_t seed, void (*fix)(Block&, std::mt19937&)) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> bytes(sizeof(Block) * static_cast<size_t>(n_blocks));
+  for (auto& b : bytes) b = static_cast<uint8_t>(rng());
+  for (int i = 0; i < n_blocks; ++i) {
+    Block blk;
+    std::memcpy(&blk, bytes.data() + i * sizeof(Block), sizeof(Block));
+    fix(blk, rng);
+    std::memcpy(bytes.data() + i * sizeof(Block), &blk, sizeof(Block));
+  }
+  return {bytes, static_cast<int64_t>(n_blocks) * QK};
+}
+
+uint16_t rand_scale(std::mt19937& rng) {
+  return fp32_to_fp16(std::uniform_real_distribution<float>(-0.05f, 0.05f)(rng));
+}
+
+template <typename Block>
+const Block& block(const Blocks& b, int64_t i) {
+  return reinterpret_cast<const Block*>(b.bytes.data())[i];
+}
+
+int nibble32(const uint8_t* qs, int i) { return i < 16 ? (qs[i] & 0xF) : (qs[i - 16] >> 4); }
+int bit32(const uint8_t* qh, int i) {
+  uint32_t h;
+  std::memcpy(&h, qh, 4);
+  return static_cast<int>((h >> i) & 1u);
+}
+
+// Q3_K's 16 scales, unpacked the way ggml does it: as four 32-bit words with masks.
+void q3k_scales(const uint8_t* packed, int8_t* out) {
+  uint32_t aux[4];
+  std::memcpy(aux, packed, 12);
+  const uint32_t tmp = aux[2];
+  aux[2] = ((aux[0] >> 4) & 0x0f0f0f0fu) | (((tmp >> 4) & 0x03030303u) << 4);
+  aux[3] = ((aux[1] >> 4) & 0x0f0f0f0fu) | (((tmp >> 6) & 0x03030303u) << 4);
+  aux[0] = (aux[0] & 0x0f0f0f0fu) | ((tmp & 0x03030303u) << 4);
+  aux[1] = (aux[1] & 0x0f0f0f0fu) | (((tmp >> 2) & 0x03030303u) << 4);
+  std::memcpy(out, aux, 16);
+}
+
+// Value i of block b, straight from the layout description.
+float element(TensorType type, const Blocks& bl, int64_t idx) {
+  switch (type) {
+    case TensorType::Q8_0: {
+      const auto& b = block<BlockQ8_0>(bl, idx / kQK);
+      return fp16_to_fp32(b.d) * b.qs[idx % kQK];
+    }
+    case TensorType::Q4_0: {
+      const auto& b = block<BlockQ4_0>(bl, idx / kQK);
+      return fp16_to_fp32(b.d) * static_cast<float>(nibble32(b.qs, idx % kQK) - 8);
+    }
+    case TensorType::Q4_1: {
+      const auto& b = block<BlockQ4_1>(bl, idx / kQK);
+      return fp16_to_fp32(b.d) * static_cast<float>(nibble32(b.qs, idx % kQK)) + fp16_to_fp32(b.m);
+    }
+    case TensorType::Q5_0: {
+      const auto& b = block<BlockQ5_0>(bl, idx / kQK);
+      const int i = static_cast<int>(idx % kQK);
+      return fp16_to_fp32(b.d) * static_cast<float>((nibble32(b.qs, i) | (bit32(b.qh, i) << 4)) - 16);
+    }
+    case TensorType::Q5_1: {
+      const auto& b = block<BlockQ5_1>(bl, idx / kQK);
+      const int i = static_cast<int>(idx % kQK);
+      return fp16_to_fp32(b.d) * static_cast<float>(nibble32(b.qs, i) | (bit32(b.qh, i) << 4)) + fp16_to_fp32(b.m);
+    }
+    case TensorType::Q2_K: {
+      const auto& b = block<BlockQ2_K>(bl, idx / kQKK);
+      const int i = static_cast<int>(idx % kQKK), h = i / 128, s = (i % 128) / 32, l = i % 32;
+      const int q = (b.qs[32 * h + l] >> (2 * s)) & 3;
+      const uint8_t sc = b.scales[i / 16];
+      return fp16_to_fp32(b.d) * static_cast<float>(sc & 0xF) * static_cast<float>(q) -
+             fp16_to_fp32(b.dmin) * static_cast<float>(sc >> 4);
+    }
+    case TensorType::Q3_K: {
+      const auto& b = block<BlockQ3_K>(bl, idx / kQKK);
+      const int i = static_cast<int>(idx % kQKK), h = i / 128, s = (i % 128) / 32, l = i % 32;
+      const int lo = (b.qs[32 * h + l] >> (2 * s)) & 3;
+      const int hbit = (b.hmask[l] >> (4 * h + s)) & 1;
+      int8_t sc[16];
+      q3k_scales(b.scales, sc);
+      const int group = i / 16;
+      return fp16_to_fp32(b.d) * static_cast<float>(sc[group] - 32) * static_cast<float>(lo - (hbit ? 0 : 4));
+    }
+    case TensorType::Q4_K:
+    case TensorType::Q5_K: {
+      const bool five = type == TensorType::Q5_K;
+      const uint8_t* raw = bl.bytes.data() + (idx / kQKK) * (five ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
+      uint16_t d, dmin;
+      std::memcpy(&d, raw, 2);
+      std::memcpy(&dmin, raw + 2, 2);
+      const uint8_t* scales = raw + 4;
+      const uint8_t* qh = raw + 16;
+      const uint8_t* qs = five ? raw + 48 : raw + 16;
+      const int i = static_cast<int>(idx % kQKK), g = i / 32, l = i % 32;
+      const uint8_t byte = qs[32 * (g / 2) + l];
+      int q = (g % 2 == 0) ? (byte & 0xF) : (byte >> 4);
+      if (five) q |= ((qh[l] >> g) & 1) << 4;
+      uint8_t sc, mn;
+      unpack_scale_min_k4(g, scales, &sc, &mn);
+      return fp16_to_fp32(d) * static_cast<float>(sc) * static_cast<float>(q) -
+             fp16_to_fp32(dmin) * static_cast<float>(mn);
+    }
+    case TensorType::Q6_K: {
+      const auto& b = block<BlockQ6_K>(bl, idx / kQKK);
+      const int i = static_cast<int>(idx % kQKK), h = i / 128, k = (i % 128) / 32, l = i % 32;
+      const uint8_t src = b.ql[64 * h + l + (k % 2) * 32];
+      const int lo = k < 2 ? (src & 0xF) : (src >> 4);
+      const int hi = (b.qh[32 * h + l] >> (2 * k)) & 3;
+      const int group = i / 16;
+      return fp16_to_fp32(b.d) * static_cast<float>(b.scales[group]) * static_cast<float>((lo | (hi << 4)) - 32);
+    }
+    default:
+      return NAN;
+  }
+}
+
+Blocks make_random(TensorType type, int n_blocks, uint32_t seed) {
+  switch (type) {
+    case TensorType::Q8_0:
+      return random_blocks<BlockQ8_0, kQK>(n_blocks, seed, [](BlockQ8_0& b, std::mt19937& r) { b.d = rand_scale(r); });
+    case TensorType::Q4_0:
+      return random_blocks<BlockQ4_0, kQK>(n_blocks, seed, [](BlockQ4_0& b, std::mt19937& r) { b.d = rand_scale(r); });
+    case TensorType::Q4_1:
+      return random_blocks<BlockQ4_1, kQK>(n_blocks, seed, [](BlockQ4_1& b, std::mt19937& r) {
+        b.d = rand_scale(r);
+        b.m = rand_scale(r);
+      });
+    case TensorType::Q5_0:
+      return random_blocks<BlockQ5_0, kQK>(n_blocks, seed, [](BlockQ5_0& b, std::mt19937& r) { b.d = rand_scale(r); });
+    case TensorType::Q5_1:
+      return random_blocks<BlockQ5_1, kQK>(n_blocks, seed, [](BlockQ5_1& b, std::mt19937& r) {
+        b.d = rand_scale(r);
+        b.m = rand_scale(r);
+      });
+    case TensorType::Q2_K:
+      return random_blocks<BlockQ2_K, kQKK>(n_blocks, seed, [](BlockQ2_K& b, std::mt19937& r) {
+        b.d = rand_scale(r);
+        b.dmin = rand_scale(r);
+      });
+    case TensorType::Q3_K:
+      return random_blocks<BlockQ3_K, kQKK>(n_blocks, seed, [](BlockQ3_K& b, std::mt19937& r) { b.d = rand_scale(r); });
+    case TensorType::Q4_K:
+      return random_blocks<BlockQ4_K, kQKK>(n_blocks, seed, [](BlockQ4_K& b, std::mt19937& r) {
+        b.d = rand_scale(r);
+        b.dmin = rand_scale(r);
+      });
+    case TensorType::Q5_K:
+      return random_blocks<BlockQ5_K, kQKK>(n_blocks, seed, [](BlockQ5_K& b, std::mt19937& r) {
+        b.d = rand_scale(r);
+        b.dmin = rand_scale(r);
+      });
+    case TensorType::Q6_K:
+      return random_blocks<BlockQ6_K, kQKK>(n_blocks, seed, [](BlockQ6_K& b, std::mt19937& r) { b.d = rand_scale(r); });
+    case TensorType::F16: {
+      std::mt19937 rng(seed);
+      std::normal_distribution<float> dist(0.0f, 1.0f);
+      std::vector<uint16_t> h(static_cast<size_t>(n_blocks) * 32);
+      for (auto& v : h) v = fp32_to_fp16(dist(rng));
+      std::vector<uint8_t> bytes(h.size() * 2);
+      std::memcpy(bytes.data(), h.data(), bytes.size());
+      return {bytes, static_cast<int64_t>(h.size())};
+    }
+    case TensorType::BF16:
+    case TensorType::F32: {
+      std::mt19937 rng(seed);
+      std::normal_distribution<float> dist(0.0f, 1.0f);
+      std::vector<float> f(static_cast<size_t>(n_blocks) * 32);
+      for (auto& v : f) v = dist(rng);
+      if (type == TensorType::F32) {
+        std::vector<uint8_t> bytes(f.size() * 4);
+        std::memcpy(bytes.data(), f.data(), bytes.size());
+        return {bytes, static_cast<int64_t>(f.size())};
+      }
+      std::vector<uint8_t> bytes(f.size() * 2);
+      for (size_t i = 0; i < f.size(); ++i) {
+        const auto top = static_cast<uint16_t>(std::bit_cast<uint32_t>(f[i]) >> 16);
+        std::memcpy(bytes.data() + 2 * i, &top, 2);
+      }
+      return {bytes, static_cast<int64_t>(f.size())};
+    }
+    default:
+      return {};
+  }
+}
+
+const TensorType kQuantTypes[] = {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1,
+                                  TensorType::Q8_0, TensorType::Q2_K, TensorType::Q3_K, TensorType::Q4_K,
+                                  TensorType::Q5_K, TensorType::Q6_K};
+
+class QuantLayoutTest : public ::testing::TestWithParam<TensorType> {};
+
+class QuantTypeTest : public ::testing::TestWithParam<TensorType> {};
+
+TEST_P(QuantLayoutTest, DequantizeMatchesLayoutFormula) {
+  const TensorType type = GetParam();
+  const Blocks b = make_random(type, 8, 7);
+  auto y = dequantize(type, b.bytes.data(), b.n);
+  for (int64_t i = 0; i < b.n; ++i) ASSERT_EQ(y[i], element(type, b, i)) << tensor_type_name(type) << " value " << i;
+}
+
+// dot() must equal dequantize followed by a float dot, at every ISA level the CPU has.
+TEST_P(QuantTypeTest, DotMatchesDequantizeThenDot) {
+  const TensorType type = GetParam();
+  const Blocks b = make_random(type, 12, 11);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(b.n));
+  for (auto& v : x) v = dist(rng);
+  const auto w = dequantize(type, b.bytes.data(), b.n);
+  double want = 0, scale = 0;
+  for (int64_t i = 0; i < b.n; ++i) {
+    want += static_cast<double>(w[i]) * x[i];
+    scale += std::abs(static_cast<double>(w[i]) * x[i]);
+  }
+  for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+    const TypeKernels* k = type_kernels(type, isa);
+    if (k == nullptr) continue;  // CPU lacks this level
+    const float got = k->dot(b.bytes.data(), x.data(), b.n);
+    EXPECT_NEAR(got, want, 1e-5 * scale + 1e-30) << tensor_type_name(type) << " " << isa_name(isa);
+    // Vector dequantization agrees with the scalar one to the last bit (no fused multiply-adds).
+    const auto wv = dequantize(type, b.bytes.data(), b.n, isa);
+    for (int64_t i = 0; i < b.n; ++i) ASSERT_EQ(wv[i], w[i]) << isa_name(isa) << " value " << i;
+  }
+  // The scalar reference keeps dot_f32's summation order, so it agrees exactly.
+  EXPECT_EQ(type_kernels(type, Isa::Scalar)->dot(b.bytes.data(), x.data(), b.n),
+            scalar::dot_f32(w.data(), x.data(), b.n));
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, QuantTypeTest,
+                         ::testing::ValuesIn(supported_tensor_types().begin(), supported_tensor_types().end()),
+                         [](const auto& info) { return std::string(tensor_type_name(info.param)); });
+
+// matmul over quantized rows: one token (the dot path) and several (dequantize once, then f32
+// dots) both agree with a double-precision product of the dequantized weights.
+TEST_P(QuantTypeTest, MatmulMatchesDequantizedReference) {
+  const TensorType type = GetParam();
+  const int64_t rows = 5;
+  const Blocks b = make_random(type, 8 * static_cast<int>(rows), 3);
+  const int64_t cols = b.n / rows;
+  const auto w = dequantize(type, b.bytes.data(), b.n);
+  std::mt19937 rng(9);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  ThreadPool pool(2);
+  for (int64_t n_tok : {1, 3}) {
+    std::vector<float> x(static_cast<size_t>(cols * n_tok)), y(static_cast<size_t>(rows * n_tok));
+    for (auto& v : x) v = dist(rng);
+    MatrixView m{type, cols, rows, b.bytes.size() / static_cast<size_t>(rows), b.bytes.data()};
+    matmul(m, x.data(), n_tok, y.data(), pool);
+    for (int64_t t = 0; t < n_tok; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        double want = 0, scale = 0;
+        for (int64_t c = 0; c < cols; ++c) {
+          const double p = static_cast<double>(w[r * cols + c]) * x[t * cols + c];
+          want += p;
+          scale += std::abs(p);
+        }
+        EXPECT_NEAR(y[t * rows + r], want, 1e-5 * scale + 1e-30) << "tokens " << n_tok << " row " << r;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, QuantLayoutTest, ::testing::ValuesIn(kQuantTypes),
+                         [](const auto& info) { return std::string(tensor_type_name(info.param)); });
+
+TEST(Quant, SupportedListCoversTheTableAndNames) {
+  EXPECT_EQ(supported_tensor_types().size(), 13u);
+  for (TensorType t : supported_tensor_types()) EXPECT_NE(type_kernels(t, Isa::Scalar), nullptr);
+  EXPECT_EQ(type_kernels(TensorType::IQ2_XXS, Isa::Scalar), nullptr);
+  EXPECT_EQ(type_kernels(TensorType::Q8_K, Isa::Scalar), nullptr);
+  EXPECT_NE(supported_tensor_type_names().find("Q4_K"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace minerva
