@@ -17,6 +17,7 @@ int serve(const ServerOptions& opts) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);  // internal: wakes the waiter when the server stops by itself
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   HttpServer server(opts);
@@ -34,7 +35,7 @@ int serve(const ServerOptions& opts) {
   });
   Status s = server.run();
   // Wake the waiter if the server stopped for another reason (e.g. the model failed to load).
-  pthread_kill(waiter.native_handle(), SIGTERM);
+  pthread_kill(waiter.native_handle(), SIGUSR1);
   waiter.join();
   if (!s) return report(s.error());
   return 0;

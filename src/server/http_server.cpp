@@ -105,8 +105,8 @@ struct HttpServer::Impl {
 
   void setup_routes();
   void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
-  void stream_completion(httplib::Response& res, std::shared_ptr<Job> job, const CompletionRequest& r,
-                         ResponseContext rc, Clock::time_point t0);
+  void stream_completion(httplib::Response& res, const std::shared_ptr<Job>& job, const CompletionRequest& r,
+                         const ResponseContext& rc, Clock::time_point t0);
 };
 
 void HttpServer::Impl::setup_routes() {
@@ -155,7 +155,7 @@ void HttpServer::Impl::setup_routes() {
     }
     send_error(res, e);
   });
-  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, const std::exception_ptr& ep) {
     ApiError e;
     e.status = 500;
     e.type = "server_error";
@@ -271,7 +271,7 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
     return send_error(res, e);
   }
   ResponseContext rc{new_id(chat ? "chatcmpl-" : "cmpl-"), model_id, unix_time(), chat};
-  if (r.stream) return stream_completion(res, std::move(job), r, std::move(rc), t0);
+  if (r.stream) return stream_completion(res, job, r, rc, t0);
 
   std::string text;
   std::vector<TokenLogprob> logprobs;
@@ -299,8 +299,8 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
   }
 }
 
-void HttpServer::Impl::stream_completion(httplib::Response& res, std::shared_ptr<Job> job, const CompletionRequest& r,
-                                         ResponseContext rc, Clock::time_point t0) {
+void HttpServer::Impl::stream_completion(httplib::Response& res, const std::shared_ptr<Job>& job,
+                                         const CompletionRequest& r, const ResponseContext& rc, Clock::time_point t0) {
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   const bool include_usage = r.include_usage;
