@@ -57,6 +57,7 @@ struct HttpServer::Impl {
   httplib::Server http;
   Metrics metrics;
   std::unique_ptr<Scheduler> scheduler;  // set once the model is loaded
+  std::optional<ChatFormatter> chat;     // set with the scheduler
   std::atomic<int> state{0};             // 0 loading, 1 ready, 2 failed
   std::string model_id;
   std::mt19937_64 id_rng{std::random_device{}()};
@@ -90,7 +91,7 @@ struct HttpServer::Impl {
   }
 
   // Parses the body of a JSON endpoint, or answers the error itself and returns nullopt.
-  std::optional<json> json_body(const httplib::Request& req, httplib::Response& res) {
+  std::optional<nlohmann::ordered_json> json_body(const httplib::Request& req, httplib::Response& res) {
     if (auto e = check_content_type(req)) {
       send_error(res, *e);
       return std::nullopt;
@@ -100,7 +101,14 @@ struct HttpServer::Impl {
       send_error(res, *e);
       return std::nullopt;
     }
-    return std::get<json>(std::move(parsed));
+    return std::get<nlohmann::ordered_json>(std::move(parsed));
+  }
+
+  // The chat prompt for a request, or the template's error as a 400.
+  std::variant<std::string, ApiError> chat_prompt(const CompletionRequest& r, bool add_generation_prompt) const {
+    auto text = chat->render(r.messages, r.tools, add_generation_prompt, r.template_kwargs);
+    if (!text) return bad_request("chat template: " + text.error().message, "messages");
+    return std::move(text.value());
   }
 
   void setup_routes();
@@ -203,7 +211,7 @@ void HttpServer::Impl::setup_routes() {
     auto body = json_body(req, res);
     if (!body) return;
     if (auto e = require_ready()) return send_error(res, *e);
-    auto parsed = parse_tokenize_request(*body);
+    auto parsed = parse_tokenize_request(json(*body));
     if (auto* e = std::get_if<ApiError>(&parsed)) return send_error(res, *e);
     send_json(res, 200, tokenize_response(*scheduler->model().tokenizer, std::get<TokenizeRequest>(parsed)));
   });
@@ -211,16 +219,24 @@ void HttpServer::Impl::setup_routes() {
     auto body = json_body(req, res);
     if (!body) return;
     if (auto e = require_ready()) return send_error(res, *e);
-    auto out = detokenize_response(*scheduler->model().tokenizer, *body);
+    auto out = detokenize_response(*scheduler->model().tokenizer, json(*body));
     if (auto* e = std::get_if<ApiError>(&out)) return send_error(res, *e);
     send_json(res, 200, std::get<json>(out));
   });
   http.Post("/apply-template", [this](const httplib::Request& req, httplib::Response& res) {
     auto body = json_body(req, res);
     if (!body) return;
+    if (auto e = require_ready()) return send_error(res, *e);
     auto parsed = parse_completion_request(*body, true);
     if (auto* e = std::get_if<ApiError>(&parsed)) return send_error(res, *e);
-    send_json(res, 200, {{"prompt", render_chatml(std::get<CompletionRequest>(parsed).messages, true)}});
+    const CompletionRequest& r = std::get<CompletionRequest>(parsed);
+    bool add_generation_prompt = true;
+    if (auto it = body->find("add_generation_prompt"); it != body->end() && it->is_boolean()) {
+      add_generation_prompt = it->get<bool>();
+    }
+    auto prompt = chat_prompt(r, add_generation_prompt);
+    if (auto* e = std::get_if<ApiError>(&prompt)) return send_error(res, *e);
+    send_json(res, 200, {{"prompt", std::get<std::string>(prompt)}});
   });
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     SchedulerStats st = state.load() == 1 ? scheduler->stats() : SchedulerStats{};
@@ -248,7 +264,12 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
   GenerationRequest g;
   const Tokenizer& tok = *scheduler->model().tokenizer;
   if (chat) {
-    g.prompt = tok.encode(render_chatml(r.messages, true), TokenizeOptions{true, true});
+    auto prompt = chat_prompt(r, true);
+    if (auto* e = std::get_if<ApiError>(&prompt)) return send_error(res, *e);
+    g.prompt = tok.encode(std::get<std::string>(prompt), TokenizeOptions{true, true});
+    // Templates usually write BOS themselves; do not let the tokenizer add a second one.
+    const Token bos = tok.vocab().bos();
+    if (g.prompt.size() >= 2 && g.prompt[0] == bos && g.prompt[1] == bos) g.prompt.erase(g.prompt.begin());
   } else if (r.prompt_is_tokens) {
     g.prompt = r.prompt_tokens;
   } else {
@@ -402,6 +423,15 @@ Status HttpServer::run() {
     so.max_queue = s.opts.max_queue;
     std::fprintf(stderr, "model %s loaded in %.1f ms: %d slot(s) x %lld tokens of context, %d threads\n",
                  s.model_id.c_str(), lm->load_ms, so.n_slots, static_cast<long long>(so.n_ctx), so.threads);
+    auto chat = resolve_chat_template(s.opts.chat_template, *lm->file, lm->tokenizer->vocab());
+    if (!chat) {
+      load_error = chat.error();
+      s.state.store(2);
+      s.http.stop();
+      return;
+    }
+    std::fprintf(stderr, "chat template: %s\n", chat->origin().c_str());
+    s.chat = std::move(chat.value());
     s.scheduler = std::make_unique<Scheduler>(std::move(lm.value()), so);
     s.state.store(1);
   });

@@ -20,6 +20,7 @@ struct ServerOptions {
   int threads = 0;        // 0: all CPUs
   size_t max_queue = 64;  // requests waiting for a slot before 503
   size_t max_body_bytes = 8u << 20;
+  std::string chat_template;  // empty: the model's; "chatml"; or a Jinja file
 };
 
 // The OpenAI-compatible HTTP server: binds, loads the model in the background (GET /health

@@ -10,7 +10,7 @@ namespace {
 
 constexpr int kMaxJsonDepth = 64;
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::string type_name(const json& v) { return v.type_name(); }
 
@@ -91,18 +91,28 @@ std::optional<ApiError> parse_messages(const json& body, CompletionRequest& r) {
   if (it == body.end()) return bad_request("'messages' is required", "messages");
   if (!it->is_array()) return wrong_type("messages", "an array", *it);
   if (it->empty()) return bad_request("'messages' must not be empty", "messages");
+  r.messages = json::array();
   for (size_t i = 0; i < it->size(); ++i) {
     const json& m = (*it)[i];
     const std::string f = "messages[" + std::to_string(i) + "]";
     if (!m.is_object()) return wrong_type(f, "an object", m);
     auto role = m.find("role");
     if (role == m.end() || !role->is_string()) return bad_request("'" + f + ".role' must be a string", f + ".role");
-    ChatMessage msg;
-    msg.role = role->get<std::string>();
-    if (auto c = m.find("content"); c != m.end()) {
-      if (auto err = flatten_content(*c, f + ".content", msg.content)) return err;
+    json msg = m;
+    if (auto c = m.find("content"); c != m.end() && !c->is_null()) {
+      std::string text;
+      if (auto err = flatten_content(*c, f + ".content", text)) return err;
+      msg["content"] = text;
     }
     r.messages.push_back(std::move(msg));
+  }
+  if (auto t = body.find("tools"); t != body.end() && !t->is_null()) {
+    if (!t->is_array()) return wrong_type("tools", "an array", *t);
+    r.tools = *t;
+  }
+  if (auto k = body.find("chat_template_kwargs"); k != body.end() && !k->is_null()) {
+    if (!k->is_object()) return wrong_type("chat_template_kwargs", "an object", *k);
+    r.template_kwargs = *k;
   }
   return std::nullopt;
 }

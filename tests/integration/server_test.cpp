@@ -5,8 +5,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include "formats/gguf_writer.h"
 #include "server_fixture.h"
 
 namespace minerva {
@@ -392,6 +394,75 @@ TEST(ServerLimits, FullQueueAnswers503WithRetryAfter) {
   EXPECT_EQ(r.headers["retry-after"], "1");
   release.store(true);
   for (auto& t : holders) t.join();
+}
+
+// stories260K with a model chat template in its metadata, written to a temp file.
+std::string stories_with_template(const std::string& template_file) {
+  std::ifstream in(testing::shared_path("chat-templates/" + template_file));
+  std::stringstream source;
+  source << in.rdbuf();
+  auto src = GgufFile::open(kStories);
+  GgufWriter w;
+  w.copy_metadata(src.value());
+  w.set_string("tokenizer.chat_template", source.str());
+  for (const TensorView& t : src->tensors()) {
+    (void)w.add_tensor(t.name, t.type, std::vector<int64_t>(t.ne.begin(), t.ne.begin() + t.n_dims),
+                       std::span<const uint8_t>(t.data, t.nbytes));
+  }
+  const std::string path = ::testing::TempDir() + "stories_" + template_file + ".gguf";
+  EXPECT_TRUE(w.write_file(path).ok());
+  return path;
+}
+
+// The model's own template renders chat prompts exactly as Python Jinja2 does (Mistral-Nemo's
+// template: bos <s> / eos </s>, the same tokens as stories260K's vocabulary).
+TEST(ServerChatTemplate, ModelTemplateMatchesPythonRender) {
+  ServerProcess server({"-m", stories_with_template("mistralai-Mistral-Nemo-Instruct-2407.jinja"), "-t", "1"});
+  ASSERT_GT(server.port(), 0) << server.log();
+  EXPECT_NE(server.log().find("chat template: the model"), std::string::npos) << server.log();
+  std::ifstream in(testing::shared_path("chat-templates/mistralai-Mistral-Nemo-Instruct-2407.expected.json"));
+  json cases;
+  in >> cases;
+  HttpClient h(server.port());
+  int checked = 0;
+  for (const json& c : cases) {
+    if (c.contains("tools") || c.value("expected_error", false)) continue;
+    json body = {{"messages", c["messages"]}, {"add_generation_prompt", c["add_generation_prompt"]}};
+    auto r = h.request("POST", "/apply-template", body.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json::parse(r.body)["prompt"], c["expected"]) << c["case"];
+    ++checked;
+  }
+  EXPECT_GE(checked, 6);
+  // The rendered prompt starts with <s>; the tokenizer must not add a second BOS.
+  json chat = {{"messages", {{{"role", "user"}, {"content", "What is 2+2?"}}}}, {"max_tokens", 1}};
+  json usage = json::parse(h.request("POST", "/v1/chat/completions", chat.dump()).body)["usage"];
+  json toks = json::parse(
+      h.request("POST", "/tokenize", json{{"content", "<s>[INST]What is 2+2?[/INST]"}, {"parse_special", true}}.dump())
+          .body)["tokens"];
+  EXPECT_EQ(usage["prompt_tokens"], toks.size());
+}
+
+TEST(ServerChatTemplate, TemplateErrorsAre400WithTheTemplatesMessage) {
+  ServerProcess server({"-m", stories_with_template("google-gemma-2-2b-it.jinja"), "-t", "1"});
+  ASSERT_GT(server.port(), 0) << server.log();
+  json body = {{"messages", {{{"role", "system"}, {"content", "be brief"}}, {{"role", "user"}, {"content", "hi"}}}}};
+  auto r = HttpClient(server.port()).request("POST", "/v1/chat/completions", body.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(json::parse(r.body)["error"]["message"].get<std::string>().find("System role not supported"),
+            std::string::npos)
+      << r.body;
+}
+
+TEST(ServerChatTemplate, ExplicitTemplateFileAndBadOption) {
+  ServerProcess chatml({"-m", kStories, "-t", "1", "--chat-template", "chatml"});
+  ASSERT_GT(chatml.port(), 0);
+  json body = {{"messages", {{{"role", "user"}, {"content", "Hi"}}}}};
+  EXPECT_EQ(json::parse(HttpClient(chatml.port()).request("POST", "/apply-template", body.dump()).body)["prompt"],
+            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+  ServerProcess bad({"-m", kStories, "--chat-template", "/nonexistent/template.jinja"});
+  EXPECT_EQ(bad.stop(), 1);
+  EXPECT_NE(bad.log().find("neither a built-in name"), std::string::npos) << bad.log();
 }
 
 TEST(ServerLimits, BodyTooLargeIs413) {
