@@ -83,8 +83,8 @@ size_t gguf_scalar_size(GgufValueType t) {
   return 0;
 }
 
-bool GgufValue::is_integer() const {
-  switch (type) {
+bool gguf_is_integer_type(GgufValueType t) {
+  switch (t) {
     case GgufValueType::U8:
     case GgufValueType::I8:
     case GgufValueType::U16:
@@ -98,6 +98,8 @@ bool GgufValue::is_integer() const {
       return false;
   }
 }
+
+bool GgufValue::is_integer() const { return gguf_is_integer_type(type); }
 
 double GgufValue::number_at(uint64_t idx) const {
   switch (elem_type) {

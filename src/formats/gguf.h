@@ -39,6 +39,8 @@ enum class GgufValueType : uint32_t {
 };
 
 std::string_view gguf_value_type_name(GgufValueType t);
+// U8..I64: the integer value types (not BOOL).
+bool gguf_is_integer_type(GgufValueType t);
 // Bytes of one scalar of type t; 0 for STRING and ARRAY.
 size_t gguf_scalar_size(GgufValueType t);
 

@@ -55,22 +55,6 @@ Error meta_error(const GgufFile& f, std::string_view key, const std::string& pro
   return make_error(f.path() + ": metadata '" + std::string(key) + "' " + problem);
 }
 
-bool is_integer_type(GgufValueType t) {
-  switch (t) {
-    case GgufValueType::U8:
-    case GgufValueType::I8:
-    case GgufValueType::U16:
-    case GgufValueType::I16:
-    case GgufValueType::U32:
-    case GgufValueType::I32:
-    case GgufValueType::U64:
-    case GgufValueType::I64:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // A special token id. Absent key -> `fallback`; 0xFFFFFFFF or a negative value (how converters write "none")
 // -> -1; any other id outside the vocab is an error rather than a later out-of-bounds read.
 Result<Token> read_token_id(const GgufFile& f, std::string_view key, size_t n_tokens, Token fallback) {
@@ -116,7 +100,7 @@ Status read_types(const GgufFile& f, size_t n, VocabData& d) {
   d.attrs.assign(n, TokenAttr::Normal);
   const GgufValue* v = f.find(kTypesKey);
   if (v == nullptr) return Ok{};  // llama.cpp allows it: every token Normal
-  if (v->type != GgufValueType::ARRAY || !is_integer_type(v->elem_type)) {
+  if (v->type != GgufValueType::ARRAY || !gguf_is_integer_type(v->elem_type)) {
     return meta_error(f, kTypesKey, "is not an array of integers");
   }
   if (v->count != n) {
