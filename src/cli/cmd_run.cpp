@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "engine/generator.h"
+#include "server/chat_prompt.h"
 
 namespace minerva::cli {
 
@@ -18,6 +19,8 @@ struct RunOptions {
   int64_t ctx = 0;
   int threads = 0;
   bool no_display_prompt = false;
+  bool chat = false;          // -p is a user message, rendered with the chat template
+  std::string chat_template;  // --chat-template: "" (the model's), a built-in name or a file
   SamplingParams sampling;
 };
 
@@ -44,7 +47,19 @@ int run(const RunOptions& o) {
   auto lm = load_model(o.model);
   if (!lm) return report(lm.error());
   const Tokenizer& tok = *lm->tokenizer;
-  const std::vector<Token> tokens = tok.encode(prompt, TokenizeOptions{true, true});
+  if (o.chat) {
+    auto formatter = resolve_chat_template(o.chat_template, *lm->file, tok.vocab());
+    if (!formatter) return report(formatter.error());
+    const nlohmann::ordered_json messages = nlohmann::ordered_json::array({{{"role", "user"}, {"content", prompt}}});
+    auto rendered = formatter->render(messages, nullptr, true, nlohmann::ordered_json::object());
+    if (!rendered) return report(rendered.error().with_context("chat template from " + formatter->origin()));
+    prompt = std::move(rendered.value());
+  }
+  std::vector<Token> tokens = tok.encode(prompt, TokenizeOptions{true, true});
+  // A template that writes bos_token itself plus the tokenizer's own BOS would give two.
+  if (o.chat && tokens.size() >= 2 && tokens[0] == tok.vocab().bos() && tokens[1] == tokens[0]) {
+    tokens.erase(tokens.begin());
+  }
   if (tokens.empty()) return report(make_error("the prompt tokenized to nothing; give some text with -p"));
   const int64_t n_ctx = choose_ctx(*lm, o.ctx);
   if (static_cast<int64_t>(tokens.size()) >= n_ctx) {
@@ -96,6 +111,12 @@ Command register_run(CLI::App& app) {
   sub->add_option("--repeat-penalty", o->sampling.repeat_penalty, "Repetition penalty (1: off)")->capture_default_str();
   sub->add_option("--repeat-last-n", o->sampling.repeat_last_n, "Tokens the repetition penalty looks back over")
       ->capture_default_str();
+  auto* chat =
+      sub->add_flag("--chat", o->chat, "Treat the prompt as a user message and format it with the chat template");
+  sub->add_option("--chat-template", o->chat_template,
+                  "With --chat: a built-in template name (chatml, llama2, llama3, mistral, gemma, phi3, qwen) or a "
+                  "Jinja file (default: the model's tokenizer.chat_template, else chatml)")
+      ->needs(chat);
   sub->add_flag("--no-display-prompt", o->no_display_prompt, "Print only the generated text, not the prompt");
   sub->add_option("--seed", o->sampling.seed, "Random seed (4294967295: pick one at random)")->capture_default_str();
   return {sub, [o] { return run(*o); }};

@@ -59,9 +59,9 @@ Command register_serve(CLI::App& app) {
   sub->add_option("-t,--threads", o->threads, "Compute threads (0: all CPUs)")->capture_default_str();
   sub->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on every endpoint but /health");
   sub->add_option("--alias", o->alias, "Model id shown in responses (default: the file name)");
-  sub->add_option(
-      "--chat-template", o->chat_template,
-      "Chat template: 'chatml' or a Jinja file (default: the model's tokenizer.chat_template, else chatml)");
+  sub->add_option("--chat-template", o->chat_template,
+                  "Chat template: a built-in name (chatml, llama2, llama3, mistral, gemma, phi3, qwen) or a Jinja file "
+                  "(default: the model's tokenizer.chat_template, else chatml)");
   sub->add_option("--max-queue", o->max_queue, "Requests that may wait for a slot before 503")->capture_default_str();
   return {sub, [o] { return serve(*o); }};
 }

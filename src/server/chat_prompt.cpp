@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "chat/builtin_templates.h"
+
 namespace minerva {
 
 const char* const kChatMlTemplate =
@@ -44,11 +46,13 @@ std::optional<std::string> token_text(const Vocab& vocab, Token t) {
 Result<ChatFormatter> resolve_chat_template(const std::string& option, const GgufFile& file, const Vocab& vocab) {
   const auto bos = token_text(vocab, vocab.bos());
   const auto eos = token_text(vocab, vocab.eos());
-  if (option == "chatml") return ChatFormatter::create(kChatMlTemplate, "built-in chatml", bos, eos);
+  if (const char* builtin = chat::builtin_template(option); builtin != nullptr)
+    return ChatFormatter::create(builtin, "built-in " + option, bos, eos);
   if (!option.empty()) {
     std::ifstream in(option, std::ios::binary);
     if (!in)
-      return make_error("--chat-template: '" + option + "' is neither a built-in name (chatml) nor a readable file");
+      return make_error("--chat-template: '" + option + "' is neither a built-in name (" +
+                        chat::builtin_template_list() + ") nor a readable file");
     std::ostringstream ss;
     ss << in.rdbuf();
     return ChatFormatter::create(ss.str(), option, bos, eos);

@@ -36,7 +36,8 @@ class ChatFormatter {
 extern const char* const kChatMlTemplate;
 
 // Picks the template for a model: `option` is --chat-template (empty: the GGUF's
-// tokenizer.chat_template, else ChatML; "chatml": ChatML; anything else: a file to read).
+// tokenizer.chat_template, else ChatML; a built-in name such as "chatml" or "llama3"; anything
+// else: a file to read).
 // A GGUF template that does not parse falls back to ChatML with a warning on stderr; an
 // explicit option that fails is an error.
 Result<ChatFormatter> resolve_chat_template(const std::string& option, const GgufFile& file, const Vocab& vocab);

@@ -1,0 +1,232 @@
+// End to end: `minerva quantize` and `minerva synth` write models the engine loads and runs,
+// with the same blocks llama.cpp's quantizer writes for the same input.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "formats/gguf.h"
+#include "subprocess.h"
+
+namespace minerva {
+namespace {
+
+using testing::run_minerva;
+using testing::shared_path;
+
+const std::string kF32 = shared_path("models/synth/llama-f32.gguf");
+const std::string kSpmVocab = shared_path("tokenizers/gguf/ggml-vocab-llama-spm.gguf");
+
+// Files this process wrote, removed when the test binary ends.
+std::vector<std::string>& written_files() {
+  static std::vector<std::string> files;
+  return files;
+}
+
+class RemoveWrittenFiles : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    for (const auto& f : written_files()) std::remove(f.c_str());
+  }
+};
+
+const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveWrittenFiles);
+
+// Per process, so that test entries run in parallel do not share files.
+std::string tmp(const std::string& name) {
+  std::string path = ::testing::TempDir() + "minerva_quantize_" + std::to_string(::getpid()) + "_" + name;
+  written_files().push_back(path);
+  return path;
+}
+
+nlohmann::json load_json(const std::string& path) {
+  std::ifstream in(path);
+  nlohmann::json j;
+  in >> j;
+  return j;
+}
+
+// Quantizes the synthetic llama to `type` (into a file of this process); returns its path.
+std::string quantized(const std::string& type) {
+  std::string out = tmp("llama-" + type + ".gguf");
+  auto r = run_minerva({"quantize", kF32, out, type});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return out;
+}
+
+struct BlockMatch {
+  uint64_t blocks = 0;
+  uint64_t equal = 0;
+  int tensors_compared = 0;
+};
+
+// Compares every tensor of `ours` with the same-named tensor of `theirs` block by block,
+// where both have the same type.
+BlockMatch compare_blocks(const std::string& ours, const std::string& theirs) {
+  BlockMatch m;
+  auto a = GgufFile::open(ours);
+  auto b = GgufFile::open(theirs);
+  EXPECT_TRUE(a.ok() && b.ok());
+  if (!a.ok() || !b.ok()) return m;
+  EXPECT_EQ(a->tensors().size(), b->tensors().size());
+  for (const TensorView& t : a->tensors()) {
+    const TensorView* u = b->find_tensor(t.name);
+    EXPECT_NE(u, nullptr) << t.name;
+    if (u == nullptr) continue;
+    EXPECT_EQ(t.type, u->type) << t.name;
+    if (t.type != u->type || t.nbytes != u->nbytes) continue;
+    const auto info = tensor_type_info(static_cast<uint32_t>(t.type));
+    const uint64_t bb = info->block_bytes;
+    for (uint64_t off = 0; off < t.nbytes; off += bb) {
+      ++m.blocks;
+      m.equal += std::memcmp(t.data + off, u->data + off, bb) == 0 ? 1 : 0;
+    }
+    ++m.tensors_compared;
+  }
+  return m;
+}
+
+class QuantizeMatchesLlamaCpp : public ::testing::TestWithParam<std::string> {};
+
+// Our quantizer follows ggml's reference formulas, so the blocks are bit-identical to the
+// ones llama.cpp wrote from the same F32 file, and the tensor types (output Q6_K for Q4_0) agree.
+TEST_P(QuantizeMatchesLlamaCpp, SameBlocks) {
+  const std::string type = GetParam();
+  const std::string ours = quantized(type);
+  const BlockMatch m = compare_blocks(ours, shared_path("models/synth/llama-" + type + ".gguf"));
+  std::printf("%s: %llu of %llu blocks identical to llama.cpp's (%d tensors)\n", type.c_str(),
+              static_cast<unsigned long long>(m.equal), static_cast<unsigned long long>(m.blocks), m.tensors_compared);
+  EXPECT_GT(m.blocks, 0u);
+  EXPECT_EQ(m.equal, m.blocks);
+  auto f = GgufFile::open(ours);
+  ASSERT_TRUE(f.ok());
+  auto theirs = GgufFile::open(shared_path("models/synth/llama-" + type + ".gguf"));
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_EQ(f->get_uint("general.file_type").value(), theirs->get_uint("general.file_type").value());
+}
+
+// The quantized file runs, and its last-position logits are close to llama.cpp's for its own
+// quantization of the same type: with identical blocks only the engines differ, so the
+// tolerance is the one the F32 model's reference test uses.
+TEST_P(QuantizeMatchesLlamaCpp, LogitsCloseToReference) {
+  const std::string type = GetParam();
+  const std::string ours = quantized(type);
+  auto ref = load_json(shared_path("reference/llama-" + type + ".gguf.json"));
+  std::string toks;
+  for (auto& t : ref["prompt_tokens"]) toks += (toks.empty() ? "" : ",") + std::to_string(t.get<int>());
+  auto r = run_minerva({"logits", "-m", ours, "--tokens", toks, "-t", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  auto want = ref["last_logits"].get<std::vector<float>>();
+  auto got = j["logits"][0].get<std::vector<float>>();
+  ASSERT_EQ(got.size(), want.size());
+  float max_diff = 0.0f;
+  for (size_t i = 0; i < got.size(); ++i) max_diff = std::max(max_diff, std::fabs(got[i] - want[i]));
+  std::printf("%s: max |logit - llama.cpp| = %g\n", type.c_str(), max_diff);
+  EXPECT_LT(max_diff, 2e-2f);
+
+  auto run = run_minerva({"run", "-m", ours, "-p", "Once upon a time", "-n", "8", "--temp", "0", "-t", "2"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("generated: 8 tokens"), std::string::npos) << run.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, QuantizeMatchesLlamaCpp,
+                         ::testing::Values("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k_m", "q5_k_m", "q6_k"));
+
+// Every other supported type produces a file that loads and predicts close to the F32 model.
+class QuantizeRuns : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(QuantizeRuns, LogitsNearF32) {
+  const std::string ours = quantized(GetParam());
+  auto ref = load_json(shared_path("reference/llama-f32.gguf.json"));
+  std::string toks;
+  for (auto& t : ref["prompt_tokens"]) toks += (toks.empty() ? "" : ",") + std::to_string(t.get<int>());
+  auto r = run_minerva({"logits", "-m", ours, "--tokens", toks, "-t", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto got = nlohmann::json::parse(r.out)["logits"][0].get<std::vector<float>>();
+  auto want = ref["last_logits"].get<std::vector<float>>();
+  ASSERT_EQ(got.size(), want.size());
+  double se = 0.0, sw = 0.0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    se += (got[i] - want[i]) * (got[i] - want[i]);
+    sw += want[i] * want[i];
+  }
+  std::printf("%s: logit RMSE relative to F32 = %.4f\n", GetParam().c_str(), std::sqrt(se / sw));
+  EXPECT_LT(std::sqrt(se / sw), 0.35);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, QuantizeRuns,
+                         ::testing::Values("f16", "q4_1", "q5_0", "q5_1", "q4_k", "q4_k_m", "q5_k", "q6_k"));
+
+TEST(Synth, WritesARunnableModel) {
+  const std::string out = tmp("synth-q8_0.gguf");
+  auto r = run_minerva({"synth", "--dim",  "256", "--layers",     "2",       "--heads",     "4",      "--kv-heads",
+                        "2",     "--ffn",  "512", "--vocab-from", kSpmVocab, "--rope-base", "500000", "--ctx",
+                        "256",   "--seed", "7",   "--type",       "Q4_0",    "-o",          out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto f = GgufFile::open(out);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->find_tensor("blk.1.ffn_down.weight")->type, TensorType::Q4_0);
+  EXPECT_EQ(f->find_tensor("output.weight")->type, TensorType::Q6_K);
+  EXPECT_EQ(f->find_tensor("blk.0.attn_norm.weight")->type, TensorType::F32);
+  EXPECT_EQ(f->find_tensor("token_embd.weight")->ne[1], 32000);
+  EXPECT_EQ(f->get_uint("general.file_type").value(), 2u);
+  EXPECT_EQ(f->get_float("llama.rope.freq_base").value(), 500000.0);
+  auto run = run_minerva({"run", "-m", out, "-p", "Hello world", "-n", "4", "--temp", "0", "-t", "2"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("generated: 4 tokens"), std::string::npos) << run.err;
+}
+
+TEST(Synth, SameSeedSameWeightsAndQuantizeOfF32MatchesDirect) {
+  const std::vector<std::string> base = {"synth", "--dim", "256",          "--layers", "1",      "--heads", "2",
+                                         "--ffn", "256",   "--vocab-from", kSpmVocab,  "--seed", "3"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  const std::string f32 = tmp("synth-f32.gguf"), q = tmp("synth-direct-q8_0.gguf"), q2 = tmp("synth-requant.gguf");
+  ASSERT_EQ(run_minerva(with({"--type", "F32", "-o", f32})).exit_code, 0);
+  ASSERT_EQ(run_minerva(with({"--type", "Q8_0", "-o", q})).exit_code, 0);
+  ASSERT_EQ(run_minerva({"quantize", f32, q2, "Q8_0"}).exit_code, 0);
+  const BlockMatch m = compare_blocks(q, q2);
+  EXPECT_GT(m.blocks, 0u);
+  EXPECT_EQ(m.equal, m.blocks);
+}
+
+struct ErrorCase {
+  std::vector<std::string> args;
+  std::string expect;
+};
+
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.expect; }
+
+class QuantizeErrors : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(QuantizeErrors, OneClearLine) {
+  auto r = run_minerva(GetParam().args);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(GetParam().expect), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("minerva: ", 0), 0u) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, QuantizeErrors,
+    ::testing::Values(ErrorCase{{"quantize", "/nonexistent/in.gguf", tmp("x.gguf"), "Q4_0"},
+                                "/nonexistent/in.gguf: no such file"},
+                      ErrorCase{{"quantize", kF32, tmp("x.gguf"), "Q3_XL"},
+                                "unsupported quantization type 'Q3_XL' (supported: F32, F16, Q8_0, Q4_0"},
+                      ErrorCase{{"quantize", shared_path("models/synth/llama-q8_0.gguf"), tmp("x.gguf"), "Q4_0"},
+                                "input is already quantized"},
+                      ErrorCase{{"synth", "--dim", "100", "--layers", "1", "--heads", "3", "--ffn", "64",
+                                 "--vocab-from", kSpmVocab, "-o", tmp("x.gguf")},
+                                "--dim 100 is not a multiple of --heads 3"}),
+    [](const auto& info) { return "case" + std::to_string(info.index); });
+
+}  // namespace
+}  // namespace minerva
