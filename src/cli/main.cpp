@@ -11,9 +11,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "minerva 0.1.0");
 
   const std::vector<minerva::cli::Command> commands = {
-      minerva::cli::register_serve(app),    minerva::cli::register_run(app),   minerva::cli::register_tokenize(app),
-      minerva::cli::register_logits(app),   minerva::cli::register_bench(app), minerva::cli::register_inspect(app),
-      minerva::cli::register_quantize(app), minerva::cli::register_synth(app), minerva::cli::register_template(app),
+      minerva::cli::register_serve(app),       minerva::cli::register_run(app),   minerva::cli::register_tokenize(app),
+      minerva::cli::register_logits(app),      minerva::cli::register_bench(app), minerva::cli::register_inspect(app),
+      minerva::cli::register_quantize(app),    minerva::cli::register_synth(app), minerva::cli::register_template(app),
+      minerva::cli::register_bench_serve(app),
   };
 
   try {

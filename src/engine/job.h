@@ -22,7 +22,8 @@ struct GenerationRequest {
   int64_t max_tokens = -1;                          // < 0: until end of generation or the context is full
   std::vector<std::string> stop;                    // stop strings; the text stops before the first match
   std::vector<std::pair<Token, float>> logit_bias;  // added to the logits before sampling
-  int32_t logprobs = -1;  // < 0: off; else report each token's log-probability and this many alternatives
+  int32_t logprobs = -1;    // < 0: off; else report each token's log-probability and this many alternatives
+  bool ignore_eos = false;  // end-of-generation tokens are never sampled (llama.cpp's field; fixed-length benchmarks)
 };
 
 // Log-probability (under the model's distribution, before sampling filters) of one generated

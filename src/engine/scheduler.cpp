@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "engine/stop_strings.h"
 
@@ -247,6 +248,14 @@ void Scheduler::sample_and_emit(Slot& s, std::span<const float> logits) {
     s.biased.assign(logits.begin(), logits.end());
     for (auto [tok, bias] : req.logit_bias) {
       if (tok >= 0 && static_cast<size_t>(tok) < s.biased.size()) s.biased[static_cast<size_t>(tok)] += bias;
+    }
+    logits = s.biased;
+  }
+  if (req.ignore_eos) {
+    if (logits.data() != s.biased.data()) s.biased.assign(logits.begin(), logits.end());
+    const Vocab& vocab = model_.tokenizer->vocab();
+    for (size_t i = 0; i < s.biased.size(); ++i) {
+      if (vocab.is_eog(static_cast<Token>(i))) s.biased[i] = -std::numeric_limits<float>::infinity();
     }
     logits = s.biased;
   }

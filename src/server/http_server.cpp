@@ -280,6 +280,7 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
   g.stop = r.stop;
   g.logprobs = r.logprobs;
   g.logit_bias = r.logit_bias;
+  g.ignore_eos = r.ignore_eos;
   Scheduler::SubmitError err;
   std::shared_ptr<Job> job = scheduler->submit(std::move(g), &err);
   if (!job) {

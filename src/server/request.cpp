@@ -255,6 +255,7 @@ std::variant<CompletionRequest, ApiError> parse_completion_request(const json& b
   if (auto e = parse_logprobs(body, r)) return *e;
   if (auto e = parse_logit_bias(body, r)) return *e;
   if (auto e = get_bool(body, "stream", r.stream)) return *e;
+  if (auto e = get_bool(body, "ignore_eos", r.ignore_eos)) return *e;
   if (auto it = body.find("stream_options"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) return wrong_type("stream_options", "an object", *it);
     if (auto e = get_bool(*it, "include_usage", r.include_usage)) {

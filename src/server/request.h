@@ -28,6 +28,7 @@ struct CompletionRequest {
   std::string backend = "auto";
   int32_t logprobs = -1;  // < 0: off; else alternatives per token (chat: top_logprobs; completions: logprobs)
   std::vector<std::pair<Token, float>> logit_bias;
+  bool ignore_eos = false;  // llama.cpp's extension: never end early (benchmarks)
 };
 
 // Validates field types and values; errors name the field (OpenAI `param`). Unknown fields are

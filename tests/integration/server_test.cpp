@@ -10,6 +10,7 @@
 
 #include "formats/gguf_writer.h"
 #include "server_fixture.h"
+#include "subprocess.h"
 
 namespace minerva {
 namespace {
@@ -258,6 +259,46 @@ TEST_F(ServerTest, LogitBiasBansAToken) {
   body["logit_bias"] = {{"432", -100}};  // 432 is ","
   EXPECT_EQ(json::parse(http().request("POST", "/v1/completions", body.dump()).body)["choices"][0]["text"],
             " there was a");
+}
+
+TEST_F(ServerTest, IgnoreEosGeneratesMaxTokens) {
+  json body = {{"prompt", "Once upon a time"}, {"max_tokens", 5}, {"temperature", 0}, {"logit_bias", {{"2", 100}}}};
+  json j = json::parse(http().request("POST", "/v1/completions", body.dump()).body);
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");  // end-of-text (id 2) is all but forced
+  EXPECT_EQ(j["usage"]["completion_tokens"], 0);
+  body["ignore_eos"] = true;
+  j = json::parse(http().request("POST", "/v1/completions", body.dump()).body);
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(j["usage"]["completion_tokens"], 5);
+  body["ignore_eos"] = "yes";
+  auto bad = http().request("POST", "/v1/completions", body.dump());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json::parse(bad.body)["error"]["param"], "ignore_eos");
+}
+
+TEST_F(ServerTest, BenchServeMeasuresALiveServer) {
+  auto r = testing::run_minerva({"bench-serve", "--url", "http://127.0.0.1:" + std::to_string(server_->port()), "-c",
+                                 "1,3", "-r", "6", "-p", "16", "-n", "4", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json rows = json::parse(r.out);
+  ASSERT_EQ(rows.size(), 2u);
+  for (const json& row : rows) {
+    EXPECT_EQ(row["failed"], 0);
+    EXPECT_EQ(row["requests"], 6);
+    EXPECT_EQ(row["completion_tokens"], 24);  // ignore_eos: every answer is exactly -n tokens
+    EXPECT_GT(row["ttft_p50_ms"].get<double>(), 0.0);
+    EXPECT_GE(row["ttft_p99_ms"].get<double>(), row["ttft_p50_ms"].get<double>());
+    EXPECT_GE(row["latency_p50_ms"].get<double>(), row["ttft_p50_ms"].get<double>());
+    EXPECT_GT(row["stream_tps"].get<double>(), 0.0);
+    EXPECT_GT(row["aggregate_tps"].get<double>(), 0.0);
+  }
+  EXPECT_EQ(rows[1]["clients"], 3);
+  auto down = testing::run_minerva({"bench-serve", "--url", "http://127.0.0.1:1", "-n", "2"});
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_NE(down.err.find("request failed: transport error"), std::string::npos) << down.err;
+  auto bad = testing::run_minerva({"bench-serve", "--url", "https://x:1"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("https is not supported"), std::string::npos) << bad.err;
 }
 
 TEST_F(ServerTest, TokenizeAndDetokenize) {
