@@ -23,6 +23,23 @@ struct KVCache {
   size_t offset(int64_t seq, int64_t pos) const { return static_cast<size_t>((seq * n_ctx + pos) * kv_dim); }
 };
 
+// Rotary angles for one rotation setting, fixed for a context's lifetime (LongRoPE's factor
+// choice depends on the context size): cos/sin already carry the magnitude scale (mscale).
+struct RopeTable {
+  RopeParams params;
+  const float* factors = nullptr;  // [n_rot / 2] frequency divisors, or null
+  int64_t n_rot = 0;
+  float mscale = 1.0f;
+  float ext_factor = 0.0f;  // YaRN: 1 blends extrapolation in; 0 = plain (scaled) rotation
+  float corr_low = 0.0f, corr_high = 0.0f;
+
+  // cos/sin of the n_rot/2 pair angles at position `pos`.
+  void angles(int64_t pos, float* cos_out, float* sin_out) const;
+};
+
+// The rotation a layer with `rp` uses (global or windowed), as llama.cpp's ggml_rope_ext computes it.
+RopeTable make_rope_table(const HParams& hp, const RopeParams& rp, const float* factors);
+
 // One token of a batch: which sequence it extends, at which position, and whether its
 // logits are wanted. A batch may mix sequences (continuous batching); within a sequence,
 // positions must continue that sequence's cache in order.
@@ -76,7 +93,8 @@ class Context {
   // Scratch, sized for a forward pass of up to max_batch_ tokens.
   int64_t max_batch_ = 0;
   std::vector<float> x_, xb_, q_, k_, v_, att_, gate_, up_, ffn_out_;
-  std::vector<float> rope_cos_, rope_sin_;  // (batch, n_rot/2)
+  RopeTable rope_[2];                             // [0] global layers, [1] windowed layers
+  std::vector<float> rope_cos_[2], rope_sin_[2];  // (batch, n_rot/2) each
   std::vector<float> logits_;
   int64_t n_logit_rows_ = 0;
 };
