@@ -7,6 +7,7 @@
 
 #include "kernels/thread_pool.h"
 #include "model/model.h"
+#include "model/rope.h"
 
 namespace minerva {
 
@@ -22,23 +23,6 @@ struct KVCache {
 
   size_t offset(int64_t seq, int64_t pos) const { return static_cast<size_t>((seq * n_ctx + pos) * kv_dim); }
 };
-
-// Rotary angles for one rotation setting, fixed for a context's lifetime (LongRoPE's factor
-// choice depends on the context size): cos/sin already carry the magnitude scale (mscale).
-struct RopeTable {
-  RopeParams params;
-  const float* factors = nullptr;  // [n_rot / 2] frequency divisors, or null
-  int64_t n_rot = 0;
-  float mscale = 1.0f;
-  float ext_factor = 0.0f;  // YaRN: 1 blends extrapolation in; 0 = plain (scaled) rotation
-  float corr_low = 0.0f, corr_high = 0.0f;
-
-  // cos/sin of the n_rot/2 pair angles at position `pos`.
-  void angles(int64_t pos, float* cos_out, float* sin_out) const;
-};
-
-// The rotation a layer with `rp` uses (global or windowed), as llama.cpp's ggml_rope_ext computes it.
-RopeTable make_rope_table(const HParams& hp, const RopeParams& rp, const float* factors);
 
 // One token of a batch: which sequence it extends, at which position, and whether its
 // logits are wanted. A batch may mix sequences (continuous batching); within a sequence,
