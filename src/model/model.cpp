@@ -1,5 +1,6 @@
 #include "model/model.h"
 
+#include <cmath>
 #include <string>
 
 #include "kernels/type_traits.h"
@@ -40,6 +41,8 @@ class WeightLoader {
     m.data = t->data;
     return m;
   }
+
+  const std::string& path() const { return f_.path(); }
 
   bool has(const std::string& name) const { return f_.find_tensor(name) != nullptr; }
 
@@ -134,6 +137,18 @@ Status load_layer(const WeightLoader& w, const HParams& hp, const ArchInfo& arch
   return Ok{};
 }
 
+// Optional per-pair RoPE divisors: each must be a positive finite number (angles are divided by it).
+Result<const float*> load_rope_factors(const WeightLoader& w, const std::string& name, int64_t n) {
+  MINERVA_TRY(const float* f, w.optional_vector(name, n));
+  for (int64_t i = 0; f != nullptr && i < n; ++i) {
+    if (!(f[i] > 0.0f) || !std::isfinite(f[i])) {
+      return make_error(w.path() + ": tensor '" + name + "' element " + std::to_string(i) + " = " +
+                        std::to_string(f[i]) + " is not a positive frequency factor");
+    }
+  }
+  return f;
+}
+
 }  // namespace
 
 const float* Model::rope_factors(int64_t n_ctx_seq) const {
@@ -167,9 +182,9 @@ Result<std::shared_ptr<const Model>> Model::load(std::shared_ptr<const GgufFile>
     m->output = m->token_embd;  // tied embeddings
     m->tied_output = true;
   }
-  MINERVA_TRY(m->rope_freqs, w.optional_vector("rope_freqs.weight", hp.n_rot / 2));
-  MINERVA_TRY(m->rope_long, w.optional_vector("rope_factors_long.weight", hp.n_rot / 2));
-  MINERVA_TRY(m->rope_short, w.optional_vector("rope_factors_short.weight", hp.n_rot / 2));
+  MINERVA_TRY(m->rope_freqs, load_rope_factors(w, "rope_freqs.weight", hp.n_rot / 2));
+  MINERVA_TRY(m->rope_long, load_rope_factors(w, "rope_factors_long.weight", hp.n_rot / 2));
+  MINERVA_TRY(m->rope_short, load_rope_factors(w, "rope_factors_short.weight", hp.n_rot / 2));
 
   m->layers.resize(static_cast<size_t>(hp.n_layer));
   for (int64_t i = 0; i < hp.n_layer; ++i)

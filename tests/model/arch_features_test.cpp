@@ -147,6 +147,30 @@ TEST(RopeFactors, Llama3RopeFreqsTensor) {
   EXPECT_GT(max_diff(last_logits(twos->model), last_logits(base->model)), 1e-3f);
 }
 
+TEST(RopeFactors, NonPositiveFactorIsAnError) {
+  auto src = GgufFile::open(testing::shared_path("models/synth/llama-f32.gguf"));
+  ASSERT_TRUE(src.ok());
+  GgufWriter w;
+  w.copy_metadata(src.value());
+  for (const TensorView& t : src->tensors()) {
+    ASSERT_TRUE(w.add_tensor(t.name, t.type, std::vector<int64_t>(t.ne.begin(), t.ne.begin() + t.n_dims),
+                             std::span<const uint8_t>(t.data, t.nbytes))
+                    .ok());
+  }
+  std::vector<float> factors(32, 1.0f);
+  factors[5] = 0.0f;
+  add_f32_vector(w, "rope_freqs.weight", factors);
+  auto bytes = w.serialize();
+  ASSERT_TRUE(bytes.ok());
+  auto f = GgufFile::parse(bytes.value(), "bad-factors.gguf");
+  ASSERT_TRUE(f.ok());
+  auto m = Model::load(std::make_shared<const GgufFile>(std::move(f.value())));
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("'rope_freqs.weight' element 5 = 0.000000 is not a positive frequency factor"),
+            std::string::npos)
+      << m.error().message;
+}
+
 // phi3 LongRoPE: the short factors below the original context, the long ones above it
 // (decided by the context's size per sequence, as llama.cpp does).
 TEST(RopeFactors, Phi3LongRopeChoosesByContextSize) {
