@@ -13,6 +13,7 @@
 #include "cli/common.h"
 #include "formats/gguf.h"
 #include "formats/gguf_describe.h"
+#include "model/model.h"
 
 namespace minerva::cli {
 
@@ -46,7 +47,89 @@ std::string pad_left(const std::string& s, size_t width) {
   return s.size() < width ? std::string(width - s.size(), ' ') + s : s;
 }
 
-void print_text(const GgufFile& f) {
+nlohmann::ordered_json f32_json(float x);
+
+// What the native engine makes of the file: the architecture's switches and the parameters it
+// reads (rope, windows, soft-caps), as label/value pairs shared by the text and JSON outputs.
+struct EngineFacts {
+  bool loaded = false;
+  std::string error;  // when not loaded
+  bool unsupported = false;
+  struct Item {
+    std::string label, key;  // text label, JSON key
+    nlohmann::ordered_json value;
+  };
+  std::vector<Item> items;
+};
+
+std::string fmt(float x) { return format_float(x); }
+
+std::string window_layers(const HParams& hp) {
+  std::string s;
+  int64_t n = 0;
+  for (int64_t l = 0; l < hp.n_layer; ++l) {
+    if (!hp.is_swa(l)) continue;
+    ++n;
+    if (n <= 8) s += (s.empty() ? "" : ",") + std::to_string(l);
+  }
+  if (n > 8) s += ",...";
+  return std::to_string(n) + " of " + std::to_string(hp.n_layer) + " layers (" + s + ")";
+}
+
+EngineFacts engine_facts(const std::shared_ptr<const GgufFile>& file) {
+  EngineFacts e;
+  auto m = Model::load(file);
+  if (!m) {
+    e.error = m.error().message;
+    e.unsupported = m.error().kind == ErrorKind::Unsupported;
+    return e;
+  }
+  e.loaded = true;
+  const Model& model = *m.value();
+  const HParams& hp = model.hparams();
+  auto add = [&e](std::string label, nlohmann::ordered_json v) {
+    std::string key = label;  // "rope base (windowed)" -> "rope_base_windowed"
+    std::erase_if(key, [](char c) { return c == '(' || c == ')'; });
+    std::replace_if(
+        key.begin(), key.end(), [](char c) { return c == ' ' || c == '-'; }, '_');
+    e.items.push_back({std::move(label), std::move(key), std::move(v)});
+  };
+  add("rope type", rope_type_name(hp.rope_type));
+  add("rope dims", hp.n_rot);
+  add("rope base", f32_json(hp.rope.freq_base));
+  std::string scaling = rope_scaling_name(hp.rope_scaling);
+  if (hp.rope_scaling != RopeScaling::None) {
+    scaling += " x" + fmt(1.0f / hp.rope.freq_scale) + " (original context " + std::to_string(hp.n_ctx_orig) + ")";
+  }
+  add("rope scaling", scaling);
+  std::string factors = "none";
+  if (model.rope_freqs != nullptr) factors = "rope_freqs (llama3)";
+  if (model.rope_long != nullptr || model.rope_short != nullptr) {
+    factors = "longrope: short up to " + std::to_string(hp.n_ctx_orig) + " positions, long beyond";
+  }
+  add("rope freq factors", factors);
+  if (hp.rope_attn_factor != 1.0f) add("rope attn factor", f32_json(hp.rope_attn_factor));
+  if (hp.n_swa > 0) {
+    add("sliding window", hp.n_swa);
+    add("windowed layers", window_layers(hp));
+    add("rope base (windowed)", f32_json(hp.rope_swa.freq_base));
+  } else {
+    add("sliding window", "none");
+  }
+  add("attn soft-cap", hp.attn_softcap > 0.0f ? f32_json(hp.attn_softcap) : nlohmann::ordered_json("none"));
+  add("final soft-cap", hp.final_softcap > 0.0f ? f32_json(hp.final_softcap) : nlohmann::ordered_json("none"));
+  add("attn scale", f32_json(hp.attn_scale));
+  add("ffn activation", ffn_act_name(hp.ffn_act));
+  add("embedding scale", hp.scale_embeddings ? "sqrt(n_embd)" : "none");
+  std::string norms = "pre-norm";
+  if (hp.qk_norm) norms += ", q/k norm";
+  if (hp.post_norms) norms += ", post-attention/post-ffn norm";
+  add("norms", norms);
+  add("output", model.tied_output ? "tied to token_embd" : "output.weight");
+  return e;
+}
+
+void print_text(const GgufFile& f, const EngineFacts& engine) {
   std::string out;
   auto line = [&out](const std::string& s) { out += s + "\n"; };
   line("file:         " + f.path());
@@ -105,6 +188,16 @@ void print_text(const GgufFile& f) {
       if (auto name = llama_file_type_name(facts.file_type->u)) ft = std::string(*name) + " (" + ft + ")";
     }
     line("  file type:         " + ft);
+  }
+
+  line("");
+  line("native engine:");
+  if (!engine.loaded) {
+    line(std::string(engine.unsupported ? "  not supported: " : "  cannot load: ") + engine.error);
+  } else {
+    for (const auto& it : engine.items) {
+      line("  " + pad(it.label + ":", 23) + (it.value.is_string() ? it.value.get<std::string>() : it.value.dump()));
+    }
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
@@ -172,7 +265,7 @@ nlohmann::ordered_json array_item_json(const GgufValue& v, uint64_t k) {
 
 nlohmann::ordered_json optional_json(const GgufValue* v) { return v != nullptr ? value_json(*v) : nullptr; }
 
-void print_json(const GgufFile& f) {
+void print_json(const GgufFile& f, const EngineFacts& engine) {
   nlohmann::ordered_json j;
   j["path"] = f.path();
   j["version"] = f.version();
@@ -212,18 +305,25 @@ void print_json(const GgufFile& f) {
     if (auto name = llama_file_type_name(facts.file_type->u)) s["file_type"] = *name;
   }
   j["summary"] = std::move(s);
+  nlohmann::ordered_json eng;
+  eng["supported"] = engine.loaded;
+  if (!engine.loaded) eng["error"] = engine.error;
+  for (const auto& it : engine.items) eng[it.key] = it.value;
+  j["native_engine"] = std::move(eng);
   // Strings in GGUF files are not always valid UTF-8 (byte-level tokens): replace, do not throw.
   const std::string text = j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
 int inspect(const InspectOptions& o) {
-  auto file = GgufFile::open(o.model);
-  if (!file) return report(file.error());
+  auto opened = GgufFile::open(o.model);
+  if (!opened) return report(opened.error());
+  auto file = std::make_shared<const GgufFile>(std::move(opened.value()));
+  const EngineFacts engine = engine_facts(file);
   if (o.json) {
-    print_json(*file);
+    print_json(*file, engine);
   } else {
-    print_text(*file);
+    print_text(*file, engine);
   }
   return std::fflush(stdout) == 0 ? 0 : report(make_error("writing to stdout failed"));
 }

@@ -21,16 +21,17 @@ void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
 }
 
-// Rotates pairs of one head in place; cos/sin hold n_rot/2 angles for this position.
-void rope_head(float* v, const float* cos_t, const float* sin_t, int64_t n_rot, RopeType type) {
-  const int64_t half = n_rot / 2;
-  for (int64_t i = 0; i < half; ++i) {
-    const int64_t a = type == RopeType::Norm ? 2 * i : i;
-    const int64_t b = type == RopeType::Norm ? 2 * i + 1 : i + half;
-    const float x0 = v[a];
-    const float x1 = v[b];
-    v[a] = x0 * cos_t[i] - x1 * sin_t[i];
-    v[b] = x0 * sin_t[i] + x1 * cos_t[i];
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): the tanh approximation Gemma trains with.
+float gelu_tanh(float x) {
+  constexpr float kSqrt2OverPi = 0.79788456080286535588f;
+  constexpr float kCoef = 0.044715f;
+  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoef * x * x)));
+}
+
+void add_bias(float* y, const float* b, int64_t rows, int64_t n) {
+  if (b == nullptr) return;
+  for (int64_t t = 0; t < rows; ++t) {
+    for (int64_t i = 0; i < n; ++i) y[t * n + i] += b[i];
   }
 }
 
@@ -57,8 +58,11 @@ Context::Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& 
   gate_.resize(b * hp.n_ff);
   up_.resize(b * hp.n_ff);
   ffn_out_.resize(b * hp.n_embd);
-  rope_cos_.resize(b * (hp.n_rot / 2));
-  rope_sin_.resize(b * (hp.n_rot / 2));
+  const float* factors = model_->rope_factors(kv_.n_ctx);
+  rope_[0] = make_rope_table(hp, hp.rope, factors);
+  rope_[1] = make_rope_table(hp, hp.rope_swa, factors);
+  for (auto& c : rope_cos_) c.resize(b * (hp.n_rot / 2));
+  for (auto& c : rope_sin_) c.resize(b * (hp.n_rot / 2));
 }
 
 std::span<const float> Context::logits(int64_t row) const {
@@ -136,36 +140,43 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
   const auto T = static_cast<int64_t>(batch.size());
   const int64_t E = hp.n_embd;
   const int64_t half = hp.n_rot / 2;
+  const int64_t hd = hp.head_dim;
 
   for (int64_t t = 0; t < T; ++t) {
     dequantize_row(m.token_embd.type, m.token_embd.row(batch[t].token), &x_[t * E], E);
   }
-  // Angles as ggml computes them: theta_i = pos * base^(-2i/n_rot), built by repeated
-  // float multiplication so rounding matches the reference implementation closely.
-  const float theta_scale = std::pow(hp.rope_freq_base, -2.0f / static_cast<float>(hp.n_rot));
-  for (int64_t t = 0; t < T; ++t) {
-    auto theta = static_cast<float>(batch[t].pos);
-    for (int64_t i = 0; i < half; ++i) {
-      rope_cos_[t * half + i] = std::cos(theta);
-      rope_sin_[t * half + i] = std::sin(theta);
-      theta *= theta_scale;
-    }
+  if (hp.scale_embeddings) {
+    const float s = std::sqrt(static_cast<float>(E));
+    for (int64_t i = 0; i < T * E; ++i) x_[i] *= s;
+  }
+  // Angles per position for global layers [0] and windowed layers [1].
+  for (size_t r = 0; r < (hp.n_swa > 0 ? 2u : 1u); ++r) {
+    for (int64_t t = 0; t < T; ++t) rope_[r].angles(batch[t].pos, &rope_cos_[r][t * half], &rope_sin_[r][t * half]);
   }
 
   for (int64_t l = 0; l < hp.n_layer; ++l) {
-    const LlamaLayer& L = m.layers[static_cast<size_t>(l)];
+    const LayerWeights& L = m.layers[static_cast<size_t>(l)];
+    const size_t r = hp.is_swa(l) ? 1 : 0;
     for (int64_t t = 0; t < T; ++t) rms_norm(&x_[t * E], L.attn_norm, &xb_[t * E], E, hp.rms_eps);
     matmul(L.wq, xb_.data(), T, q_.data(), pool_);
     matmul(L.wk, xb_.data(), T, k_.data(), pool_);
     matmul(L.wv, xb_.data(), T, v_.data(), pool_);
+    add_bias(q_.data(), L.bq, T, hp.q_dim());
+    add_bias(k_.data(), L.bk, T, hp.kv_dim());
+    add_bias(v_.data(), L.bv, T, hp.kv_dim());
     const int64_t kvd = kv_.kv_dim;
     for (int64_t t = 0; t < T; ++t) {
+      const float* cos_t = &rope_cos_[r][t * half];
+      const float* sin_t = &rope_sin_[r][t * half];
       for (int64_t h = 0; h < hp.n_head; ++h) {
-        rope_head(&q_[t * hp.q_dim() + h * hp.head_dim], &rope_cos_[t * half], &rope_sin_[t * half], hp.n_rot,
-                  hp.rope_type);
+        float* qh = &q_[t * hp.q_dim() + h * hd];
+        if (L.q_norm != nullptr) rms_norm(qh, L.q_norm, qh, hd, hp.rms_eps);
+        rope_head(qh, cos_t, sin_t, hp.n_rot, hp.rope_type);
       }
       for (int64_t h = 0; h < hp.n_head_kv; ++h) {
-        rope_head(&k_[t * kvd + h * hp.head_dim], &rope_cos_[t * half], &rope_sin_[t * half], hp.n_rot, hp.rope_type);
+        float* kh = &k_[t * kvd + h * hd];
+        if (L.k_norm != nullptr) rms_norm(kh, L.k_norm, kh, hd, hp.rms_eps);
+        rope_head(kh, cos_t, sin_t, hp.n_rot, hp.rope_type);
       }
       const size_t at = kv_.offset(batch[t].seq, batch[t].pos);
       std::copy_n(&k_[t * kvd], kvd, kv_.k[l].begin() + static_cast<std::ptrdiff_t>(at));
@@ -173,16 +184,27 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
     }
     attention(l, batch);
     matmul(L.wo, att_.data(), T, ffn_out_.data(), pool_);
+    add_bias(ffn_out_.data(), L.bo, T, E);
+    if (L.post_attn_norm != nullptr) {
+      for (int64_t t = 0; t < T; ++t) rms_norm(&ffn_out_[t * E], L.post_attn_norm, &ffn_out_[t * E], E, hp.rms_eps);
+    }
     for (int64_t i = 0; i < T * E; ++i) x_[i] += ffn_out_[i];
 
     for (int64_t t = 0; t < T; ++t) rms_norm(&x_[t * E], L.ffn_norm, &xb_[t * E], E, hp.rms_eps);
     matmul(L.ffn_gate, xb_.data(), T, gate_.data(), pool_);
     matmul(L.ffn_up, xb_.data(), T, up_.data(), pool_);
-    for (int64_t i = 0; i < T * hp.n_ff; ++i) {
-      const float g = gate_[i];
-      gate_[i] = g / (1.0f + std::exp(-g)) * up_[i];  // SwiGLU: silu(gate) * up
+    if (hp.ffn_act == FfnAct::Silu) {
+      for (int64_t i = 0; i < T * hp.n_ff; ++i) {
+        const float g = gate_[i];
+        gate_[i] = g / (1.0f + std::exp(-g)) * up_[i];  // SwiGLU: silu(gate) * up
+      }
+    } else {
+      for (int64_t i = 0; i < T * hp.n_ff; ++i) gate_[i] = gelu_tanh(gate_[i]) * up_[i];  // GeGLU
     }
     matmul(L.ffn_down, gate_.data(), T, ffn_out_.data(), pool_);
+    if (L.post_ffn_norm != nullptr) {
+      for (int64_t t = 0; t < T; ++t) rms_norm(&ffn_out_[t * E], L.post_ffn_norm, &ffn_out_[t * E], E, hp.rms_eps);
+    }
     for (int64_t i = 0; i < T * E; ++i) x_[i] += ffn_out_[i];
   }
 
@@ -191,7 +213,13 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
   for (int64_t t = 0; t < T; ++t) {
     if (batch[t].logits) rms_norm(&x_[t * E], m.output_norm, &xb_[(rows++) * E], E, hp.rms_eps);
   }
-  if (rows > 0) matmul(m.output, xb_.data(), rows, &logits_[static_cast<size_t>(logits_row0 * n_vocab())], pool_);
+  if (rows == 0) return;
+  float* out = &logits_[static_cast<size_t>(logits_row0 * n_vocab())];
+  matmul(m.output, xb_.data(), rows, out, pool_);
+  if (hp.final_softcap > 0.0f) {
+    const float cap = hp.final_softcap;
+    for (int64_t i = 0; i < rows * n_vocab(); ++i) out[i] = cap * std::tanh(out[i] / cap);
+  }
 }
 
 void Context::attention(int64_t layer, std::span<const BatchEntry> batch) {
@@ -199,7 +227,10 @@ void Context::attention(int64_t layer, std::span<const BatchEntry> batch) {
   const int64_t hd = hp.head_dim;
   const int64_t group = hp.n_head / hp.n_head_kv;
   const int64_t kvd = kv_.kv_dim;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const float softcap = hp.attn_softcap;
+  // With a soft-cap, scores are cap * tanh(q.k * scale / cap): fold 1/cap into the scale.
+  const float scale = softcap > 0.0f ? hp.attn_scale / softcap : hp.attn_scale;
+  const int64_t window = hp.is_swa(layer) ? hp.n_swa : 0;
   const auto n_tokens = static_cast<int64_t>(batch.size());
   int64_t max_pos = 0;
   for (const BatchEntry& e : batch) max_pos = std::max(max_pos, e.pos + 1);
@@ -212,25 +243,30 @@ void Context::attention(int64_t layer, std::span<const BatchEntry> batch) {
       const int64_t h = item % hp.n_head;
       const int64_t kvh = h / group;
       const BatchEntry& e = batch[static_cast<size_t>(t)];
-      const int64_t n_pos = e.pos + 1;  // causal: this token and everything before it in its sequence
+      // Causal: this token and everything before it in its sequence; a sliding window keeps
+      // only the last `window` of those (query p sees keys p - window < k <= p).
+      const int64_t n_pos = e.pos + 1;
+      const int64_t first = window > 0 ? std::max<int64_t>(0, n_pos - window) : 0;
       const float* kc = kv_.k[layer].data() + kv_.offset(e.seq, 0);
       const float* vc = kv_.v[layer].data() + kv_.offset(e.seq, 0);
       const float* q = &q_[t * hp.q_dim() + h * hd];
       scores.resize(static_cast<size_t>(n_pos));
       float max_s = -INFINITY;
-      for (int64_t p = 0; p < n_pos; ++p) {
-        scores[p] = scalar::dot_f32(q, kc + p * kvd + kvh * hd, hd) * scale;
-        max_s = std::max(max_s, scores[p]);
+      for (int64_t p = first; p < n_pos; ++p) {
+        float s = scalar::dot_f32(q, kc + p * kvd + kvh * hd, hd) * scale;
+        if (softcap > 0.0f) s = softcap * std::tanh(s);
+        scores[p] = s;
+        max_s = std::max(max_s, s);
       }
       double sum = 0.0;
-      for (int64_t p = 0; p < n_pos; ++p) {
+      for (int64_t p = first; p < n_pos; ++p) {
         scores[p] = std::exp(scores[p] - max_s);
         sum += scores[p];
       }
       const auto inv = static_cast<float>(1.0 / sum);
       float* out = &att_[t * hp.q_dim() + h * hd];
       std::fill(out, out + hd, 0.0f);
-      for (int64_t p = 0; p < n_pos; ++p) {
+      for (int64_t p = first; p < n_pos; ++p) {
         const float w = scores[p] * inv;
         const float* vrow = vc + p * kvd + kvh * hd;
         for (int64_t d = 0; d < hd; ++d) out[d] += w * vrow[d];

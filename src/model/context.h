@@ -7,6 +7,7 @@
 
 #include "kernels/thread_pool.h"
 #include "model/model.h"
+#include "model/rope.h"
 
 namespace minerva {
 
@@ -76,7 +77,8 @@ class Context {
   // Scratch, sized for a forward pass of up to max_batch_ tokens.
   int64_t max_batch_ = 0;
   std::vector<float> x_, xb_, q_, k_, v_, att_, gate_, up_, ffn_out_;
-  std::vector<float> rope_cos_, rope_sin_;  // (batch, n_rot/2)
+  RopeTable rope_[2];                             // [0] global layers, [1] windowed layers
+  std::vector<float> rope_cos_[2], rope_sin_[2];  // (batch, n_rot/2) each
   std::vector<float> logits_;
   int64_t n_logit_rows_ = 0;
 };

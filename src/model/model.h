@@ -10,17 +10,28 @@
 
 namespace minerva {
 
-// One transformer block's weights (llama layout). Shapes in ggml order [cols, rows].
-struct LlamaLayer {
-  const float* attn_norm = nullptr;  // [n_embd]
-  MatrixView wq;                     // [n_embd, q_dim]
-  MatrixView wk;                     // [n_embd, kv_dim]
-  MatrixView wv;                     // [n_embd, kv_dim]
-  MatrixView wo;                     // [q_dim, n_embd]
-  const float* ffn_norm = nullptr;   // [n_embd]
-  MatrixView ffn_gate;               // [n_embd, n_ff]
-  MatrixView ffn_up;                 // [n_embd, n_ff]
-  MatrixView ffn_down;               // [n_ff, n_embd]
+// One transformer block's weights. Shapes in ggml order [cols, rows]. Every architecture in
+// the table is this block with optional parts switched on by data (see docs/ARCHITECTURE.md):
+// a null pointer means "absent", and fused tensors (phi3's attn_qkv, ffn_up holding gate and up)
+// are split into row-range views at load, so the forward pass never sees them.
+struct LayerWeights {
+  const float* attn_norm = nullptr;       // [n_embd]
+  MatrixView wq;                          // [n_embd, q_dim]
+  MatrixView wk;                          // [n_embd, kv_dim]
+  MatrixView wv;                          // [n_embd, kv_dim]
+  const float* bq = nullptr;              // [q_dim]   optional (qwen2: required)
+  const float* bk = nullptr;              // [kv_dim]  optional
+  const float* bv = nullptr;              // [kv_dim]  optional
+  const float* q_norm = nullptr;          // [head_dim] per-head RMS norm before RoPE (qwen3, gemma3)
+  const float* k_norm = nullptr;          // [head_dim]
+  MatrixView wo;                          // [q_dim, n_embd]
+  const float* bo = nullptr;              // [n_embd] optional
+  const float* post_attn_norm = nullptr;  // [n_embd] on the attention output (gemma2, gemma3)
+  const float* ffn_norm = nullptr;        // [n_embd]
+  MatrixView ffn_gate;                    // [n_embd, n_ff]
+  MatrixView ffn_up;                      // [n_embd, n_ff]
+  MatrixView ffn_down;                    // [n_ff, n_embd]
+  const float* post_ffn_norm = nullptr;   // [n_embd] on the FFN output (gemma2, gemma3)
 };
 
 // Loaded weights: views into the mapped GGUF file, immutable after load and safe to
@@ -37,7 +48,16 @@ class Model {
   const float* output_norm = nullptr;  // [n_embd]
   MatrixView output;                   // [n_embd, n_vocab]; token_embd when tied
   bool tied_output = false;
-  std::vector<LlamaLayer> layers;
+  std::vector<LayerWeights> layers;
+
+  // Per-dimension RoPE frequency divisors, [n_rot / 2] each, all optional: llama3's rope_freqs
+  // (the converter bakes Llama 3's scaling into it), phi3 LongRoPE's long and short sets.
+  const float* rope_freqs = nullptr;
+  const float* rope_long = nullptr;
+  const float* rope_short = nullptr;
+  // The factors a context of n_ctx_seq positions per sequence rotates with (llama.cpp's rule:
+  // rope_freqs when present, else long when the context exceeds n_ctx_orig, else short), or null.
+  const float* rope_factors(int64_t n_ctx_seq) const;
 
  private:
   std::shared_ptr<const GgufFile> file_;

@@ -8,12 +8,18 @@
 
 namespace minerva {
 
+// What kind of failure an Error is, for callers that act on it rather than print it.
+// Unsupported: the input is valid but this engine cannot run it (an architecture or tensor
+// type it does not implement) — a backend router may hand the model to another engine.
+enum class ErrorKind { Failure, Unsupported };
+
 // A recoverable failure: a message a user can act on. Layers add context as the
-// error travels up ("loading model.gguf: tensor 'x': ...") with with_context().
+// error travels up ("loading model.gguf: tensor 'x': ...") with with_context(); the kind survives.
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::Failure;
 
-  Error with_context(const std::string& context) const { return Error{context + ": " + message}; }
+  Error with_context(const std::string& context) const { return Error{context + ": " + message, kind}; }
 };
 
 // Result<T> holds either a value or an Error. Used at every layer boundary; exceptions
@@ -58,7 +64,9 @@ class [[nodiscard]] Result {
 struct Ok {};
 using Status = Result<Ok>;
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message, ErrorKind kind = ErrorKind::Failure) {
+  return Error{std::move(message), kind};
+}
 
 }  // namespace minerva
 

@@ -86,10 +86,40 @@ TEST_F(InspectCli, Stories260K) {
   EXPECT_TRUE(has_line(o, " +KV heads: +4"));
   EXPECT_TRUE(has_line(o, " +vocab size: +512"));
   EXPECT_TRUE(has_line(o, " +tensor types: +F32: 48"));
-  // From the blank line before "tensors:": the title, the table header, 48 rows, a blank line,
-  // "summary:" and its 9 lines (no general.file_type here).
-  const std::string tensors_section = o.substr(o.find("\n\ntensors:\n") + 1);
+  // From the blank line before "tensors:" to the native engine section: the title, the table
+  // header, 48 rows, a blank line, "summary:" and its 9 lines (no general.file_type here).
+  const size_t tensors_at = o.find("\n\ntensors:\n") + 1;
+  const std::string tensors_section = o.substr(tensors_at, o.find("\nnative engine:\n") - tensors_at);
   EXPECT_EQ(std::count(tensors_section.begin(), tensors_section.end(), '\n'), 1 + 1 + 1 + 48 + 1 + 1 + 9);
+  EXPECT_TRUE(has_line(o, " +rope type: +norm"));
+  EXPECT_TRUE(has_line(o, " +sliding window: +none"));
+}
+
+// What the native engine makes of each architecture: rope type and scaling, windows, soft-caps.
+TEST_F(InspectCli, ArchitectureParameters) {
+  const RunResult g2 = run("inspect " + quoted(shared_path("models/synth/gemma2-f32.gguf")));
+  ASSERT_EQ(g2.exit_code, 0) << g2.err;
+  EXPECT_TRUE(has_line(g2.out, "native engine:"));
+  EXPECT_TRUE(has_line(g2.out, " +rope type: +neox"));
+  EXPECT_TRUE(has_line(g2.out, " +rope scaling: +none"));
+  EXPECT_TRUE(has_line(g2.out, " +sliding window: +16"));
+  EXPECT_TRUE(has_line(g2.out, " +windowed layers: +1 of 2 layers \\(0\\)"));
+  EXPECT_TRUE(has_line(g2.out, " +attn soft-cap: +50\\.0"));
+  EXPECT_TRUE(has_line(g2.out, " +final soft-cap: +30\\.0"));
+  EXPECT_TRUE(has_line(g2.out, " +ffn activation: +gelu-tanh"));
+  const RunResult g3 = run("inspect --json " + quoted(shared_path("models/synth/gemma3-f32.gguf")));
+  ASSERT_EQ(g3.exit_code, 0) << g3.err;
+  const auto j = nlohmann::json::parse(g3.out);
+  const auto& e = j["native_engine"];
+  EXPECT_EQ(e["supported"], true);
+  EXPECT_EQ(e["rope_type"], "neox");
+  EXPECT_EQ(e["rope_base"], 1e6);
+  EXPECT_EQ(e["rope_base_windowed"], 1e4);
+  EXPECT_EQ(e["sliding_window"], 16);
+  EXPECT_EQ(e["attn_soft_cap"], "none");
+  const RunResult l = run("inspect " + quoted(shared_path("models/synth/llama-f32.gguf")));
+  EXPECT_TRUE(has_line(l.out, " +rope type: +norm"));
+  EXPECT_TRUE(has_line(l.out, " +output: +output\\.weight"));
 }
 
 TEST_F(InspectCli, QuantizedFileType) {
@@ -106,6 +136,7 @@ TEST_F(InspectCli, VocabOnlyFile) {
   EXPECT_TRUE(has_line(r.out, " +vocab size: +50257"));
   EXPECT_TRUE(has_line(r.out, " +KV heads: +\\(= heads\\)"));
   EXPECT_TRUE(has_line(r.out, " +tensor types: +none"));
+  EXPECT_TRUE(has_line(r.out, " +not supported: .*architecture 'gpt2' is not supported by the native engine")) << r.out;
 }
 
 TEST_F(InspectCli, Json) {

@@ -1,6 +1,7 @@
 // End to end: the real binary generates, prints logits and reports errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -44,6 +45,72 @@ std::string unsupported_type_model() {
     return p;
   }();
   return path;
+}
+
+// stories260K relabelled as an architecture no engine here implements.
+std::string unsupported_arch_model() {
+  static const std::string path = [] {
+    const std::string p = ::testing::TempDir() + "minerva_mamba_arch.gguf";
+    auto src = GgufFile::open(kStories);
+    if (!src) return p;  // the test then fails on the missing file; listing the tests still works
+    GgufWriter w;
+    w.copy_metadata(src.value());
+    w.set_string("general.architecture", "mamba");
+    for (const TensorView& t : src->tensors()) {
+      std::vector<int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
+      (void)w.add_tensor(t.name, t.type, ne, std::vector<uint8_t>(t.data, t.data + t.nbytes));
+    }
+    (void)w.write_file(p);
+    return p;
+  }();
+  return path;
+}
+
+std::string hex(const std::string& s) {
+  static const char* digits = "0123456789abcdef";
+  std::string h;
+  for (unsigned char c : s) {
+    h += digits[c >> 4];
+    h += digits[c & 15];
+  }
+  return h;
+}
+
+// Free-running greedy generation through the real binary reproduces llama.cpp's bytes for the
+// synthetic models of other architectures whose recorded top-1/top-2 margins stay far above our
+// numeric error at every step (qwen2 >= 0.28, gemma2 >= 0.037, qwen3 >= 0.02).
+class CliRunArch : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CliRunArch, GreedyMatchesLlamaCppBytes) {
+  std::ifstream in(shared_path(std::string("reference/") + GetParam() + ".gguf.json"));
+  nlohmann::json ref;
+  in >> ref;
+  auto r =
+      run_minerva({"run", "-m", shared_path(std::string("models/synth/") + GetParam() + ".gguf"), "-p",
+                   ref["prompt_text"].get<std::string>(), "-n", "32", "--temp", "0", "--no-display-prompt", "-t", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("generated: 32 tokens"), std::string::npos) << r.err;
+  // Our stream keeps the first piece's leading space, which llama.cpp's detokenizer drops.
+  std::string out = r.out.substr(0, r.out.size() - 1);
+  if (out.rfind(' ', 0) == 0 && ref["greedy_text_hex"].get<std::string>().rfind("20", 0) != 0) out.erase(0, 1);
+  EXPECT_EQ(hex(out), ref["greedy_text_hex"].get<std::string>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Synth, CliRunArch, ::testing::Values("qwen2-f32", "qwen3-f32", "gemma2-f32"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+
+// The remaining architectures' files run end to end (their greedy margins go below our error).
+TEST(CliRun, EveryArchitectureGenerates) {
+  for (const char* m : {"gemma3-f32", "phi3-f32", "mistral-q8_0", "qwen3-q4_k_m"}) {
+    auto r = run_minerva({"run", "-m", shared_path(std::string("models/synth/") + m + ".gguf"), "-p",
+                          "Once upon a time", "-n", "8", "--temp", "0", "-t", "2"});
+    EXPECT_EQ(r.exit_code, 0) << m << ": " << r.err;
+    EXPECT_NE(r.err.find("generated: 8 tokens"), std::string::npos) << m << ": " << r.err;
+  }
 }
 
 TEST(CliRun, GreedyMatchesLlamaCppText) {
@@ -129,8 +196,8 @@ INSTANTIATE_TEST_SUITE_P(
                                 "/nonexistent/model.gguf: no such file"},
                       ErrorCase{{"run", "-m", "/tmp", "-p", "hi"}, "/tmp: is a directory"},
                       ErrorCase{{"run", "-m", shared_path("models/SOURCES.md"), "-p", "hi"}, "not a GGUF file"},
-                      ErrorCase{{"run", "-m", shared_path("models/synth/qwen2-f32.gguf"), "-p", "hi"},
-                                "unsupported architecture 'qwen2' (supported: llama)"},
+                      ErrorCase{{"run", "-m", unsupported_arch_model(), "-p", "hi"},
+                                "architecture 'mamba' is not supported by the native engine"},
                       ErrorCase{{"run", "-m", unsupported_type_model(), "-p", "hi"}, "has type I8"},
                       ErrorCase{{"logits", "-m", kStories, "--tokens", "1,2,x"}, "element 2 ('x')"},
                       ErrorCase{{"logits", "-m", kStories, "--tokens", "1,9999"}, "token id 9999"},

@@ -45,7 +45,7 @@ std::vector<uint8_t> rewrite(const TensorEdit& edit, const std::function<void(Gg
 // Keeps the bytes alive alongside the parsed file and model.
 struct Crafted {
   std::vector<uint8_t> bytes;
-  Result<std::shared_ptr<const Model>> model = Error{"not loaded"};
+  Result<std::shared_ptr<const Model>> model = make_error("not loaded");
 };
 
 std::unique_ptr<Crafted> load(std::vector<uint8_t> bytes) {
@@ -123,6 +123,26 @@ TEST_P(CraftedModelErrors, NamesTheProblem) {
   EXPECT_NE(c->model.error().message.find("crafted.gguf"), std::string::npos) << c->model.error().message;
 }
 
+// A backend router falls back to another engine on ErrorKind::Unsupported, and only on that.
+TEST(CraftedModel, UnsupportedArchitectureAndTypeAreMarkedUnsupported) {
+  auto arch = load(rewrite(keep, [](GgufWriter& w) { w.set_string("general.architecture", "mamba"); }));
+  ASSERT_FALSE(arch->model.ok());
+  EXPECT_EQ(arch->model.error().message, "crafted.gguf: architecture 'mamba' is not supported by the native engine");
+  EXPECT_EQ(arch->model.error().kind, ErrorKind::Unsupported);
+  auto type = load(rewrite([](const TensorView& t, TensorType& type, auto&, std::vector<uint8_t>& data) {
+    if (t.name == "blk.0.attn_q.weight") {
+      type = TensorType::I8;
+      data.resize(data.size() / 4);
+    }
+    return true;
+  }));
+  ASSERT_FALSE(type->model.ok());
+  EXPECT_EQ(type->model.error().kind, ErrorKind::Unsupported);
+  auto broken = load(rewrite([](const TensorView& t, auto&, auto&, auto&) { return t.name != "output_norm.weight"; }));
+  ASSERT_FALSE(broken->model.ok());
+  EXPECT_EQ(broken->model.error().kind, ErrorKind::Failure);  // a damaged file is not another engine's job
+}
+
 void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -169,7 +189,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"wrong_hparam_type", keep, [](GgufWriter& w) { w.set_string("llama.embedding_length", "64"); },
                 "expected an integer"},
         BadCase{"unknown_arch", keep, [](GgufWriter& w) { w.set_string("general.architecture", "mamba"); },
-                "unsupported architecture 'mamba' (supported: llama)"}),
+                "architecture 'mamba' is not supported by the native engine"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Model loading: clear errors for files the native engine cannot run.
+// Model loading: what the architecture table and metadata make of each file, and clear errors.
 #include <gtest/gtest.h>
 
 #include "model/context.h"
@@ -28,12 +28,53 @@ TEST(ModelLoad, StoriesHyperParameters) {
   EXPECT_FALSE(m.value()->tied_output);  // stories260K has its own output.weight
 }
 
-TEST(ModelLoad, UnsupportedArchitectureIsNamed) {
-  auto m = load("models/synth/qwen2-f32.gguf");
-  ASSERT_FALSE(m.ok());
-  EXPECT_NE(m.error().message.find("unsupported architecture 'qwen2'"), std::string::npos) << m.error().message;
-  EXPECT_NE(m.error().message.find("supported: llama"), std::string::npos) << m.error().message;
-  EXPECT_NE(m.error().message.find("qwen2-f32.gguf"), std::string::npos) << m.error().message;
+// What each synthetic file's metadata and the architecture table make of it.
+TEST(ModelLoad, ArchitectureSwitchesFromMetadata) {
+  struct Want {
+    const char* file;
+    RopeType rope;
+    FfnAct act;
+    bool tied;
+    float rope_base;
+    std::vector<uint8_t> swa_layers;
+    int64_t n_swa;
+    float attn_softcap, final_softcap;
+  };
+  const Want wants[] = {
+      {"llama-f32", RopeType::Norm, FfnAct::Silu, false, 1e4f, {0, 0}, 0, 0, 0},
+      {"mistral-q8_0", RopeType::Norm, FfnAct::Silu, false, 1e6f, {0, 0}, 0, 0, 0},
+      {"qwen2-f32", RopeType::Neox, FfnAct::Silu, true, 1e6f, {0, 0}, 0, 0, 0},
+      {"qwen3-f32", RopeType::Neox, FfnAct::Silu, true, 1e6f, {0, 0}, 0, 0, 0},
+      {"phi3-f32", RopeType::Neox, FfnAct::Silu, false, 1e4f, {0, 0}, 0, 0, 0},
+      {"gemma2-f32", RopeType::Neox, FfnAct::GeluTanh, true, 1e4f, {1, 0}, 16, 50, 30},
+      {"gemma3-f32", RopeType::Neox, FfnAct::GeluTanh, true, 1e6f, {1, 0}, 16, 0, 0},
+  };
+  for (const Want& w : wants) {
+    SCOPED_TRACE(w.file);
+    auto m = load(std::string("models/synth/") + w.file + ".gguf");
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    const HParams& hp = m.value()->hparams();
+    EXPECT_EQ(hp.rope_type, w.rope);
+    EXPECT_EQ(hp.ffn_act, w.act);
+    EXPECT_EQ(m.value()->tied_output, w.tied);
+    EXPECT_EQ(hp.rope.freq_base, w.rope_base);
+    EXPECT_EQ(hp.swa_layers, w.swa_layers);
+    EXPECT_EQ(hp.n_swa, w.n_swa);
+    EXPECT_EQ(hp.attn_softcap, w.attn_softcap);
+    EXPECT_EQ(hp.final_softcap, w.final_softcap);
+    EXPECT_FLOAT_EQ(hp.attn_scale, 0.125f);  // 1/sqrt(head_dim 64) everywhere at this size
+  }
+  auto g3 = load("models/synth/gemma3-f32.gguf");
+  ASSERT_TRUE(g3.ok());
+  EXPECT_EQ(g3.value()->hparams().rope_swa.freq_base, 1e4f);  // windowed layers: rope.freq_base_swa
+  EXPECT_TRUE(g3.value()->hparams().qk_norm);
+  auto phi = load("models/synth/phi3-f32.gguf");
+  ASSERT_TRUE(phi.ok());
+  // Fused attn_qkv / ffn_up are split into row ranges of the same tensor.
+  const LayerWeights& l = phi.value()->layers[0];
+  EXPECT_EQ(l.wk.data, l.wq.data + 256 * l.wq.row_bytes);
+  EXPECT_EQ(l.wv.data, l.wk.data + 128 * l.wk.row_bytes);
+  EXPECT_EQ(l.ffn_up.data, l.ffn_gate.data + 768 * l.ffn_gate.row_bytes);
 }
 
 TEST(ContextEval, RejectsOutOfRangeTokensAndOverflow) {

@@ -1,4 +1,4 @@
-// The llama forward pass against llama.cpp's recorded outputs (../shared/reference).
+// The forward pass of every supported architecture against llama.cpp's recorded outputs (../shared/reference).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -33,12 +33,22 @@ struct RefCase {
 //   q5_1 1.68e-2 / 1.01e-2    q2_k 1.82e-2 / 1.24e-2 (Q2_K + Q3_K + Q6_K tensors)
 //   q3_k_m 1.41e-2 / 1.52e-2 (Q3_K + Q4_K + Q5_K + Q6_K)    q4_k_m 1.54e-2 / 1.36e-2 (+ Q6_K)
 //   q5_k_m 1.65e-2 / 1.55e-2 (+ Q6_K)    q6_k 1.49e-2 / 1.20e-2
+// Other architectures (same shapes; prompt + greedy = 53 positions, so gemma2/gemma3's 16-token
+// window is exercised):
+//   qwen2 f32 0.69e-3 / 0.53e-3   q8_0 1.32e-2 / 1.07e-2   q4_k_m 1.69e-2 / 1.31e-2
+//   qwen3 f32 0.80e-3 / 0.68e-3   q8_0 1.58e-2 / 1.41e-2   q4_k_m 1.69e-2 / 1.89e-2
+//   gemma2 f32 0.89e-3 / 0.64e-3  gemma3 f32 0.88e-3 / 0.76e-3   phi3 f32 0.69e-3 / 0.57e-3
+// The synthetic weights keep attention scores and logits near +-1, far below gemma2's soft-caps
+// (50, 30), so those are also checked by hand-derived cases in arch_features_test.cpp.
 const RefCase kCases[] = {
     {"stories260K.gguf", 2e-2f},        {"synth/llama-f32.gguf", 2e-3f},      {"synth/llama-f16.gguf", 3e-3f},
     {"synth/llama-bf16.gguf", 1e-2f},   {"synth/llama-q8_0.gguf", 1.5e-2f},   {"synth/mistral-q8_0.gguf", 1.5e-2f},
     {"synth/llama-q4_0.gguf", 1.7e-2f}, {"synth/llama-q4_1.gguf", 1.5e-2f},   {"synth/llama-q5_0.gguf", 1.8e-2f},
     {"synth/llama-q5_1.gguf", 2.1e-2f}, {"synth/llama-q2_k.gguf", 2.3e-2f},   {"synth/llama-q3_k_m.gguf", 2e-2f},
     {"synth/llama-q4_k_m.gguf", 2e-2f}, {"synth/llama-q5_k_m.gguf", 2.1e-2f}, {"synth/llama-q6_k.gguf", 1.9e-2f},
+    {"synth/qwen2-f32.gguf", 2e-3f},    {"synth/qwen2-q8_0.gguf", 1.7e-2f},   {"synth/qwen2-q4_k_m.gguf", 2.1e-2f},
+    {"synth/qwen3-f32.gguf", 2e-3f},    {"synth/qwen3-q8_0.gguf", 2e-2f},     {"synth/qwen3-q4_k_m.gguf", 2.4e-2f},
+    {"synth/gemma2-f32.gguf", 2e-3f},   {"synth/gemma3-f32.gguf", 2e-3f},     {"synth/phi3-f32.gguf", 2e-3f},
 };
 
 void PrintTo(const RefCase& c, std::ostream* os) { *os << c.model; }
