@@ -203,7 +203,11 @@ Result<json> parse_json(std::string_view text, const std::string& what) {
     if (!j.is_object()) return make_error(what + ": top level is " + type_name(j) + ", expected an object");
     return j;
   } catch (const json::parse_error& e) {
-    return make_error(what + ": not valid JSON (byte " + std::to_string(e.byte) + "): " + e.what());
+    std::string detail = e.what();  // may quote input bytes: keep the message on one line
+    for (char& c : detail) {
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    return make_error(what + ": not valid JSON (byte " + std::to_string(e.byte) + "): " + detail);
   }
 }
 
