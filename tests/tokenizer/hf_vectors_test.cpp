@@ -67,3 +67,30 @@ INSTANTIATE_TEST_SUITE_P(Families, HfVectors, ::testing::ValuesIn(kFamilies), []
 
 }  // namespace
 }  // namespace minerva
+
+namespace minerva {
+namespace {
+
+// The same vocabs from their tokenizer.json (hf/gpt2 = GPT-2, hf/llama2 = Llama-2's SPM vocab as a BPE with byte
+// fallback) give llama.cpp's ids for the whole 1 MB corpus: an independent pipeline reaching the same ids.
+void expect_corpus(const std::string& family, const std::string& ids_file) {
+  std::string error;
+  const Tokenizer* tok = hf_tokenizer(family, &error);
+  ASSERT_NE(tok, nullptr) << error;
+  const std::string text = testing::read_file(testing::shared_path("perf/corpus-1mb.txt"));
+  const std::string ids_json = testing::read_file(testing::shared_path("perf/" + ids_file));
+  ASSERT_FALSE(text.empty());
+  ASSERT_FALSE(ids_json.empty());
+  const auto expected = nlohmann::json::parse(ids_json).get<std::vector<Token>>();
+  const std::vector<Token> ids = tok->encode(text, {.add_special = true, .parse_special = true});
+  ASSERT_EQ(ids.size(), expected.size());
+  const auto diff = std::mismatch(ids.begin(), ids.end(), expected.begin());
+  EXPECT_TRUE(diff.first == ids.end()) << "first difference at token " << (diff.first - ids.begin());
+  EXPECT_TRUE(tok->decode(ids) == text) << family << ": decode differs from the corpus";
+}
+
+TEST(HfCorpus, Gpt2MatchesLlamaCpp) { expect_corpus("gpt2", "corpus-1mb.gpt-2.ids.json"); }
+TEST(HfCorpus, Llama2MatchesLlamaCppSpm) { expect_corpus("llama2", "corpus-1mb.llama-spm.ids.json"); }
+
+}  // namespace
+}  // namespace minerva
