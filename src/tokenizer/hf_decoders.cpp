@@ -34,7 +34,8 @@ std::string replace_all(const Pattern& p, std::string_view s, std::string_view c
 void fuse(std::vector<std::string>& tokens, DecodeState& st) {
   std::string all;
   for (const std::string& t : tokens) all += t;
-  tokens.assign(1, std::move(all));
+  tokens.clear();
+  tokens.push_back(std::move(all));
   st.fused = true;
 }
 
@@ -91,7 +92,8 @@ Result<Decoder> make_decoder(const json& j, const std::string& path) {
     return Decoder([](std::vector<std::string>& tokens, DecodeState& st) {
       std::string all;
       for (const std::string& t : tokens) all += bpe::unicode_to_bytes(t);
-      tokens.assign(1, st.raw ? std::move(all) : lossy(all));
+      tokens.clear();
+      tokens.push_back(st.raw ? std::move(all) : lossy(all));
       st.fused = true;
     });
   }

@@ -2,6 +2,7 @@
 // continuing_subword_prefix, end_of_word_suffix, unk/fuse_unk), WordPiece, WordLevel and Unigram (Viterbi).
 #include <algorithm>
 #include <limits>
+#include <unordered_map>
 
 #include "tokenizer/bpe_merge.h"
 #include "tokenizer/hf.h"
@@ -47,16 +48,19 @@ Status read_vocab_object(const json& j, const std::string& path, Model& m) {
   MINERVA_TRY(const json* v, require(j, "vocab", path));
   const std::string vpath = join_path(path, "vocab");
   if (!v->is_object()) return field_error(vpath, "is " + type_name(*v) + ", expected an object of token -> id");
-  std::vector<const std::string*> by_id;
+  std::unordered_map<Token, const std::string*> by_id;
   m.vocab.reserve(v->size());
   for (const auto& [text, idv] : v->items()) {
-    MINERVA_TRY(const Token id, parse_id(idv, vpath + "[\"" + text + "\"]"));
-    if (static_cast<size_t>(id) >= by_id.size()) by_id.resize(static_cast<size_t>(id) + 1, nullptr);
-    if (by_id[static_cast<size_t>(id)] != nullptr) {
-      return field_error(vpath, "gives id " + std::to_string(id) + " to both \"" + *by_id[static_cast<size_t>(id)] +
-                                    "\" and \"" + text + "\"");
+    std::string at = vpath;
+    at += "[\"";
+    at += text;
+    at += "\"]";
+    MINERVA_TRY(const Token id, parse_id(idv, at));
+    const auto [it, fresh] = by_id.emplace(id, &text);
+    if (!fresh) {
+      return field_error(vpath,
+                         "gives id " + std::to_string(id) + " to both \"" + *it->second + "\" and \"" + text + "\"");
     }
-    by_id[static_cast<size_t>(id)] = &text;
     m.vocab.emplace_back(text, id);
   }
   return Ok{};

@@ -107,7 +107,7 @@ Result<PreTokenizer> split(const json& j, const std::string& path) {
   return PreTokenizer([=](std::vector<Piece>& pieces) { apply_all(pieces, f, behavior, invert); });
 }
 
-PreTokenizer with_finder(Finder f, Behavior behavior, bool invert = false) {
+PreTokenizer with_finder(const Finder& f, Behavior behavior, bool invert = false) {
   return [=](std::vector<Piece>& pieces) { apply_all(pieces, f, behavior, invert); };
 }
 

@@ -225,10 +225,18 @@ Result<Loaded> load(std::string_view tokenizer_json, std::string_view config_jso
   MINERVA_TRY(p->added, read_added(root));
 
   // Token table: model vocab, then added tokens (which win for their ids).
-  size_t n = 0;
-  for (const auto& e : p->model->vocab) n = std::max(n, static_cast<size_t>(e.second) + 1);
-  for (const AddedToken& a : p->added) n = std::max(n, static_cast<size_t>(a.id) + 1);
+  size_t n_model = 0, n_added = 0;
+  for (const auto& e : p->model->vocab) n_model = std::max(n_model, static_cast<size_t>(e.second) + 1);
+  for (const AddedToken& a : p->added) n_added = std::max(n_added, static_cast<size_t>(a.id) + 1);
+  const size_t n = std::max(n_model, n_added);
   if (n == 0) return field_error("model.vocab", "is empty");
+  // Ids may leave holes (unused ids), but a lone huge id must not make us allocate a table for it.
+  const size_t entries = p->model->vocab.size() + p->added.size();
+  if (n > entries + 65536) {
+    return field_error(n_added > n_model ? "added_tokens" : "model.vocab",
+                       "uses id " + std::to_string(n - 1) + " with only " + std::to_string(entries) +
+                           " tokens: more than 65536 ids would be unused");
+  }
   p->texts.assign(n, {});
   p->is_added.assign(n, 0);
   auto d = std::make_shared<VocabData>();
