@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tokenizer_fixtures.h"
 
@@ -212,6 +213,22 @@ TEST_P(HfHostileFamily, LongInputsStayFast) {
     EXPECT_LT(seconds, 3.0) << what;  // far above the measured cost: only quadratic behaviour fails
     EXPECT_TRUE(tok.decode(ids, true) == text) << what;
   }
+}
+
+TEST_P(HfHostileFamily, ThreadsGetTheSameIds) {
+  const Tokenizer& tok = family(GetParam());
+  const std::string text = testing::read_file(testing::shared_path("tokenizers/gguf/ggml-vocab-gpt-2.gguf.inp"));
+  ASSERT_FALSE(text.empty());
+  const std::vector<Token> want = tok.encode(text, {.add_special = true, .parse_special = true});
+  std::vector<std::vector<Token>> got(4);
+  std::vector<std::thread> threads;
+  for (auto& g : got) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) g = tok.encode(text, {.add_special = true, .parse_special = true});
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) EXPECT_EQ(g, want);
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, HfHostileFamily, ::testing::ValuesIn(kFamilies), [](const auto& info) {
