@@ -1,7 +1,8 @@
 // tokenizer: text <-> token ids from GGUF metadata, matching llama.cpp's llama_tokenize/llama_detokenize:
 // SentencePiece-style (SPM, tokenizer.ggml.model "llama"), byte-level BPE (GPT-2 style, "gpt2", with the regex
-// pre-tokenizer named by tokenizer.ggml.pre) and WordPiece ("bert"). UGM and tokenizer.json later; see
-// docs/TOKENIZATION.md. Non-goals: training, sampling-time vocab filtering.
+// pre-tokenizer named by tokenizer.ggml.pre) and WordPiece ("bert"); or from a HuggingFace tokenizer.json
+// (hf_*.cpp), matching HF tokenizers. GGUF UGM is not supported; see docs/TOKENIZATION.md. Non-goals: training,
+// sampling-time vocab filtering.
 #pragma once
 
 #include <cstddef>
