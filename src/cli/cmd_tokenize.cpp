@@ -5,7 +5,6 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "formats/gguf.h"
 #include "tokenizer/tokenizer.h"
 
 namespace minerva::cli {
@@ -35,9 +34,8 @@ int run_tokenize(const TokenizeArgs& args, const CLI::App& sub) {
     text = std::move(content).value();
   }
 
-  auto file = GgufFile::open(args.model);
-  if (!file) return report(file.error());
-  auto tok = Tokenizer::from_gguf(*file);
+  // A GGUF file, a tokenizer.json, or a directory holding tokenizer.json (+ tokenizer_config.json).
+  auto tok = Tokenizer::from_path(args.model);
   if (!tok) return report(tok.error());
 
   const std::vector<Token> tokens = tok->encode(text, {args.add_special, args.parse_special});
@@ -67,14 +65,18 @@ int run_tokenize(const TokenizeArgs& args, const CLI::App& sub) {
 
 Command register_tokenize(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
-  CLI::App* sub = app.add_subcommand("tokenize", "Print the tokens of a text using a GGUF model's vocab");
-  sub->add_option("-m,--model", args->model, "GGUF model (or vocab-only) file");
+  CLI::App* sub =
+      app.add_subcommand("tokenize", "Print the tokens of a text using a GGUF model's vocab or a tokenizer.json");
+  sub->add_option("-m,--model", args->model,
+                  "GGUF model (or vocab-only) file, HuggingFace tokenizer.json, or a directory holding one");
   sub->add_option("-p,--prompt", args->prompt, "Text to tokenize");
   sub->add_option("-f,--file", args->file, "Read the text to tokenize from this file (bytes as they are)");
   sub->add_flag("--ids", args->ids, "Print only the ids, as one list: [1, 403, 407]");
-  sub->add_flag("--add-special,!--no-add-special", args->add_special, "Add BOS/EOS as the vocab says (default: on)");
+  sub->add_flag("--add-special,!--no-add-special", args->add_special,
+                "Add BOS/EOS as the vocab says, or run tokenizer.json's post-processor (default: on)");
   sub->add_flag("--parse-special,!--no-parse-special", args->parse_special,
-                "Turn special-token text such as <s> into those tokens (default: on)");
+                "Turn special-token text such as <s> into those tokens (default: on; tokenizer.json's non-special "
+                "added tokens always match)");
   return {sub, [args, sub] { return run_tokenize(*args, *sub); }};
 }
 

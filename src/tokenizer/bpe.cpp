@@ -3,13 +3,13 @@
 // strings.
 #include "tokenizer/bpe.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <algorithm>
 #include <climits>
 #include <functional>
 #include <unordered_map>
+
+#include "tokenizer/bpe_merge.h"
+#include "tokenizer/pcre_regex.h"
 
 namespace minerva::bpe {
 namespace {
@@ -92,35 +92,6 @@ const PreTokenizerSpec kPreTokenizers[] = {
     {kBloomNames, kBloomRes},
 };
 
-// PCRE2's \s (with UCP) is Unicode Z plus \t\n\v\f\r; HF (Oniguruma) and llama.cpp also count U+0085.
-std::string widen_whitespace(std::string_view re) {
-  std::string out;
-  out.reserve(re.size() + 32);
-  bool in_class = false;
-  for (size_t i = 0; i < re.size(); ++i) {
-    const char c = re[i];
-    if (c == '\\' && i + 1 < re.size()) {
-      const char n = re[++i];
-      if (n == 's') {
-        out += in_class ? R"(\s\x{85})" : R"([\s\x{85}])";
-      } else if (n == 'S' && !in_class) {
-        out += R"([^\s\x{85}])";
-      } else {
-        out += c;
-        out += n;
-      }
-      continue;
-    }
-    if (c == '[' && !in_class) {
-      in_class = true;
-    } else if (c == ']' && in_class) {
-      in_class = false;
-    }
-    out += c;
-  }
-  return out;
-}
-
 // ---- GPT-2 byte mapping ---------------------------------------------------------------------------------------
 
 struct ByteMap {
@@ -170,206 +141,27 @@ size_t valid_char_len(const uint8_t* s, size_t n) {
   return 0;
 }
 
-// ---- Matching state: one per thread, so a const Model can be used from many threads -------------------------
-
-struct MatchState {
-  pcre2_match_data* data = nullptr;
-  pcre2_match_context* context = nullptr;
-  pcre2_jit_stack* stack = nullptr;
-
-  MatchState() {
-    data = pcre2_match_data_create(1, nullptr);
-    context = pcre2_match_context_create(nullptr);
-    // Long runs of one class (1 MB without a space) need more than the default 32 KiB of JIT stack.
-    stack = pcre2_jit_stack_create(32 * 1024, 64 * 1024 * 1024, nullptr);
-    if (context != nullptr && stack != nullptr) pcre2_jit_stack_assign(context, nullptr, stack);
-  }
-  ~MatchState() {
-    pcre2_jit_stack_free(stack);
-    pcre2_match_context_free(context);
-    pcre2_match_data_free(data);
-  }
-  MatchState(const MatchState&) = delete;
-  MatchState& operator=(const MatchState&) = delete;
-};
-
-MatchState& match_state() {
-  thread_local MatchState state;
-  return state;
-}
-
 }  // namespace
 
 // ---- Compiled regexes and the merge table ----------------------------------------------------------------------
 
 struct Regexes {
-  std::vector<pcre2_code*> codes;
-  Regexes() = default;
-  Regexes(const Regexes&) = delete;
-  Regexes& operator=(const Regexes&) = delete;
-  ~Regexes() {
-    for (pcre2_code* c : codes) pcre2_code_free(c);
-  }
-};
-
-struct PairTable {
-  struct Slot {
-    uint64_t key = kEmpty;
-    int32_t rank = 0;
-    Token result = -1;
-  };
-  static constexpr uint64_t kEmpty = ~uint64_t{0};
-  std::vector<Slot> slots;
-  size_t mask = 0;
-
-  static uint64_t key(Token l, Token r) {
-    return (uint64_t{static_cast<uint32_t>(l)} << 32) | static_cast<uint32_t>(r);
-  }
-  static size_t mix(uint64_t k) {
-    k ^= k >> 33;
-    k *= 0xFF51AFD7ED558CCDull;
-    k ^= k >> 33;
-    return static_cast<size_t>(k);
-  }
-
-  void reset(size_t n) {
-    size_t cap = 16;
-    while (cap < 2 * n) cap *= 2;
-    slots.assign(cap, Slot{});
-    mask = cap - 1;
-  }
-  // First insertion wins (the lowest rank, as llama.cpp's emplace keeps the first).
-  void insert(Token l, Token r, int32_t rank, Token result) {
-    const uint64_t k = key(l, r);
-    for (size_t i = mix(k) & mask;; i = (i + 1) & mask) {
-      if (slots[i].key == k) return;
-      if (slots[i].key == kEmpty) {
-        slots[i] = {k, rank, result};
-        return;
-      }
-    }
-  }
-  // nullptr when the pair has no merge.
-  const Slot* find(Token l, Token r) const {
-    if (l < 0 || r < 0) return nullptr;
-    const uint64_t k = key(l, r);
-    for (size_t i = mix(k) & mask;; i = (i + 1) & mask) {
-      if (slots[i].key == k) return &slots[i];
-      if (slots[i].key == kEmpty) return nullptr;
-    }
-  }
+  std::vector<Regex> list;
 };
 
 namespace {
 
-constexpr int32_t kNoRank = INT32_MAX;
+// Words up to this many bytes are cached per encode() call.
+constexpr size_t kSmallWord = 48;
 
 // Scratch buffers reused across the words of one encode() call.
 struct Scratch {
-  std::vector<Token> ids;
-  std::vector<int32_t> ranks;
-  std::vector<Token> results;
-  struct Sym {
-    Token id;
-    int32_t prev;
-    int32_t next;
-  };
-  std::vector<Sym> syms;
-  std::vector<uint64_t> heap;
+  MergeScratch m;
   std::string encoded;
   // Per-call word cache: word text -> [begin, end) in `cached`.
   std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;
   std::vector<Token> cached;
 };
-
-// Words up to this many bytes merge with a linear scan for the best pair; longer ones with a heap (O(n log n)).
-constexpr size_t kSmallWord = 48;
-
-void merge_small(const PairTable& pairs, Scratch& s, std::vector<Token>& out) {
-  auto& ids = s.ids;
-  auto& ranks = s.ranks;
-  auto& results = s.results;
-  const size_t n = ids.size();
-  ranks.resize(n - 1);
-  results.resize(n - 1);
-  auto set = [&](size_t i) {
-    const PairTable::Slot* p = pairs.find(ids[i], ids[i + 1]);
-    ranks[i] = p != nullptr ? p->rank : kNoRank;
-    results[i] = p != nullptr ? p->result : -1;
-  };
-  for (size_t i = 0; i + 1 < n; ++i) set(i);
-  while (!ranks.empty()) {
-    size_t best = 0;
-    for (size_t i = 1; i < ranks.size(); ++i) {
-      if (ranks[i] < ranks[best]) best = i;
-    }
-    if (ranks[best] == kNoRank) break;
-    ids[best] = results[best];
-    ids.erase(ids.begin() + static_cast<std::ptrdiff_t>(best) + 1);
-    ranks.erase(ranks.begin() + static_cast<std::ptrdiff_t>(best));
-    results.erase(results.begin() + static_cast<std::ptrdiff_t>(best));
-    if (best > 0) set(best - 1);
-    if (best < ranks.size()) set(best);
-  }
-  for (Token t : ids) {
-    if (t >= 0) out.push_back(t);
-  }
-}
-
-void merge_large(const PairTable& pairs, Scratch& s, std::vector<Token>& out) {
-  auto& syms = s.syms;
-  auto& heap = s.heap;
-  const auto n = static_cast<int32_t>(s.ids.size());
-  syms.resize(static_cast<size_t>(n));
-  for (int32_t i = 0; i < n; ++i) {
-    syms[static_cast<size_t>(i)] = {s.ids[static_cast<size_t>(i)], i - 1, i + 1 < n ? i + 1 : -1};
-  }
-  // Candidates are (rank << 32 | left) in a min-heap: lowest rank first, then leftmost. 8 bytes each keeps a
-  // megabyte-long word's heap in cache; a popped entry is re-validated against the current neighbours instead.
-  // Ranks are unique per pair, so "the pair at left now has this rank" means it is the pair that was pushed.
-  auto key = [](int32_t rank, int32_t left) {
-    return (uint64_t{static_cast<uint32_t>(rank)} << 32) | static_cast<uint32_t>(left);
-  };
-  auto rank_at = [&](int32_t l) -> const PairTable::Slot* {
-    const int32_t r = syms[static_cast<size_t>(l)].next;
-    return r < 0 ? nullptr : pairs.find(syms[static_cast<size_t>(l)].id, syms[static_cast<size_t>(r)].id);
-  };
-  const std::greater<uint64_t> order;
-  auto push = [&](int32_t l) {
-    if (l < 0) return;
-    if (const PairTable::Slot* p = rank_at(l); p != nullptr) {
-      heap.push_back(key(p->rank, l));
-      std::push_heap(heap.begin(), heap.end(), order);
-    }
-  };
-  heap.clear();
-  for (int32_t i = 0; i + 1 < n; ++i) {
-    if (const PairTable::Slot* p = rank_at(i); p != nullptr) heap.push_back(key(p->rank, i));
-  }
-  std::make_heap(heap.begin(), heap.end(), order);
-  constexpr Token kDead = INT32_MIN;
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), order);
-    const uint64_t k = heap.back();
-    heap.pop_back();
-    const auto left = static_cast<int32_t>(static_cast<uint32_t>(k));
-    auto& l = syms[static_cast<size_t>(left)];
-    if (l.id == kDead) continue;
-    const PairTable::Slot* p = rank_at(left);
-    if (p == nullptr || static_cast<uint32_t>(p->rank) != static_cast<uint32_t>(k >> 32)) continue;  // stale
-    auto& r = syms[static_cast<size_t>(l.next)];
-    l.id = p->result;
-    l.next = r.next;
-    if (r.next >= 0) syms[static_cast<size_t>(r.next)].prev = left;
-    r.id = kDead;
-    push(l.prev);
-    push(left);
-  }
-  for (int32_t i = 0; i >= 0; i = syms[static_cast<size_t>(i)].next) {
-    const Token t = syms[static_cast<size_t>(i)].id;
-    if (t >= 0) out.push_back(t);
-  }
-}
 
 }  // namespace
 
@@ -435,20 +227,9 @@ Result<Model> Model::create(const Vocab& vocab) {
 
   auto regexes = std::make_shared<Regexes>();
   for (std::string_view re : spec->regexes) {
-    const std::string pattern = widen_whitespace(re);
-    int err = 0;
-    PCRE2_SIZE err_off = 0;
-    pcre2_code* code =
-        pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                      PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY | PCRE2_NO_UTF_CHECK, &err, &err_off, nullptr);
-    if (code == nullptr) {
-      std::array<PCRE2_UCHAR, 256> msg{};
-      pcre2_get_error_message(err, msg.data(), msg.size());
-      return make_error("pre-tokenizer regex /" + std::string(re) + "/ does not compile at offset " +
-                        std::to_string(err_off) + ": " + reinterpret_cast<const char*>(msg.data()));
-    }
-    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // the interpreter is the fallback
-    regexes->codes.push_back(code);
+    auto compiled = Regex::compile(re);
+    if (!compiled.ok()) return make_error("pre-tokenizer " + compiled.error().message);
+    regexes->list.push_back(std::move(compiled).value());
   }
 
   auto pairs = std::make_shared<PairTable>();
@@ -484,35 +265,27 @@ namespace {
 
 // Splits text[begin, end) with regex `level` and the ones after it; whole words go to `emit`.
 template <typename Emit>
-void split(const std::vector<pcre2_code*>& codes, size_t level, std::string_view text, size_t begin, size_t end,
-           MatchState& ms, Emit& emit) {
+void split(const std::vector<Regex>& res, size_t level, std::string_view text, size_t begin, size_t end, Emit& emit) {
   if (begin >= end) return;
-  if (level == codes.size()) {
+  if (level == res.size()) {
     emit(text.substr(begin, end - begin));
     return;
   }
-  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data() + begin);
-  const size_t len = end - begin;
-  size_t gap = 0;
-  while (gap < len) {
-    const int rc =
-        pcre2_match(codes[level], subject, len, gap, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, ms.data, ms.context);
-    if (rc < 0) break;  // no match, or a resource limit: the rest stays one piece
-    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(ms.data);
-    const size_t mb = ov[0], me = ov[1];
-    if (me <= mb || mb < gap || me > len) break;  // cannot happen with PCRE2_NOTEMPTY; never loop forever
-    split(codes, level + 1, text, begin + gap, begin + mb, ms, emit);
-    split(codes, level + 1, text, begin + mb, begin + me, ms, emit);
+  const std::string_view subject = text.substr(begin, end - begin);
+  size_t gap = 0, mb = 0, me = 0;
+  // No match, or a resource limit: the rest stays one piece.
+  while (gap < subject.size() && res[level].find(subject, gap, &mb, &me)) {
+    split(res, level + 1, text, begin + gap, begin + mb, emit);
+    split(res, level + 1, text, begin + mb, begin + me, emit);
     gap = me;
   }
-  split(codes, level + 1, text, begin + gap, end, ms, emit);
+  split(res, level + 1, text, begin + gap, end, emit);
 }
 
 }  // namespace
 
 void Model::encode(std::string_view text, std::vector<Token>& out) const {
   if (text.empty() || !regexes_) return;
-  MatchState& ms = match_state();
   Scratch s;
   const PairTable& pairs = *pairs_;
   const bool use_cache = text.size() >= 4096;
@@ -537,17 +310,13 @@ void Model::encode(std::string_view text, std::vector<Token>& out) const {
       }
     }
     const size_t first = out.size();
-    s.ids.clear();
-    for (char c : word) s.ids.push_back(byte_ids_[static_cast<uint8_t>(c)]);
-    if (word.size() <= kSmallWord) {
-      merge_small(pairs, s, out);
-      if (use_cache) {
-        const auto b = static_cast<uint32_t>(s.cached.size());
-        s.cached.insert(s.cached.end(), out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
-        s.cache.emplace(word, std::make_pair(b, static_cast<uint32_t>(s.cached.size())));
-      }
-    } else {
-      merge_large(pairs, s, out);
+    s.m.ids.clear();
+    for (char c : word) s.m.ids.push_back(byte_ids_[static_cast<uint8_t>(c)]);
+    merge(pairs, s.m, out);
+    if (use_cache && word.size() <= kSmallWord) {
+      const auto b = static_cast<uint32_t>(s.cached.size());
+      s.cached.insert(s.cached.end(), out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+      s.cache.emplace(word, std::make_pair(b, static_cast<uint32_t>(s.cached.size())));
     }
   };
 
@@ -565,11 +334,11 @@ void Model::encode(std::string_view text, std::vector<Token>& out) const {
       i += len;
       continue;
     }
-    split(regexes_->codes, 0, text, run, i, ms, encode_word);
+    split(regexes_->list, 0, text, run, i, encode_word);
     encode_word(text.substr(i, 1));
     run = ++i;
   }
-  split(regexes_->codes, 0, text, run, text.size(), ms, encode_word);
+  split(regexes_->list, 0, text, run, text.size(), encode_word);
 }
 
 }  // namespace minerva::bpe

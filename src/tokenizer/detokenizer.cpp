@@ -9,8 +9,7 @@ StreamingDetokenizer::StreamingDetokenizer(const Tokenizer& tok, bool render_spe
 
 std::string StreamingDetokenizer::push(Token t) {
   // Same leading-space rule as decode(): only the very first token's piece is stripped.
-  tok_->append_piece(pending_, t, render_special_, first_ && tok_->vocab().add_space_prefix());
-  first_ = false;
+  if (tok_->append_piece(pending_, t, render_special_, first_)) first_ = false;
   const size_t ready = pending_.size() - utf8::incomplete_tail(pending_.data(), pending_.size());
   std::string out = pending_.substr(0, ready);
   pending_.erase(0, ready);

@@ -2,7 +2,12 @@
 // llama.cpp's llama_tokenize / llama_token_to_piece / llama_detokenize for SPM, byte-level BPE and WPM vocabs.
 #include "tokenizer/tokenizer.h"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "tokenizer/bpe.h"
+#include "tokenizer/hf.h"
 #include "tokenizer/special_split.h"
 #include "tokenizer/spm.h"
 #include "tokenizer/wpm.h"
@@ -16,7 +21,8 @@ struct TokenizerData {
   bool is_wpm = false;  // "bert"; neither: SPM
   spm::Model spm;
   bpe::Model bpe;
-  std::vector<std::string> pieces;  // what each token renders as when it is rendered at all
+  std::shared_ptr<const hf::Pipeline> hf;  // tokenizer.json; everything above but vocab/pieces unused then
+  std::vector<std::string> pieces;         // what each token renders as when it is rendered at all
 };
 
 namespace {
@@ -124,12 +130,85 @@ Result<Tokenizer> Tokenizer::from_vocab(Vocab vocab) {
   return tok;
 }
 
+Result<Tokenizer> Tokenizer::from_hf_json(std::string_view tokenizer_json, std::string_view config_json) {
+  MINERVA_TRY(hf::Loaded loaded, hf::load(tokenizer_json, config_json));
+  auto d = std::make_shared<TokenizerData>();
+  d->pieces.reserve(loaded.vocab.size());
+  for (size_t t = 0; t < loaded.vocab.size(); ++t)
+    d->pieces.push_back(loaded.pipeline->piece(static_cast<Token>(t), false));
+  d->vocab = std::move(loaded.vocab);
+  d->hf = std::move(loaded.pipeline);
+  Tokenizer tok;
+  tok.d_ = std::move(d);
+  return tok;
+}
+
+namespace {
+
+Result<std::string> slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(path.string() + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return make_error(path.string() + ": read error");
+  return ss.str();
+}
+
+}  // namespace
+
+Result<Tokenizer> Tokenizer::from_hf(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path json_path = path;
+  if (fs::is_directory(json_path, ec)) json_path /= "tokenizer.json";
+  MINERVA_TRY(const std::string text, slurp(json_path));
+  const fs::path config_path = json_path.parent_path() / "tokenizer_config.json";
+  std::string config;
+  if (fs::exists(config_path, ec)) {
+    MINERVA_TRY(config, slurp(config_path));
+  }
+  auto tok = from_hf_json(text, config);
+  if (!tok.ok()) {
+    const std::string& m = tok.error().message;
+    // Errors about the config name it; the rest are about tokenizer.json.
+    return make_error((m.starts_with("tokenizer_config.json")
+                           ? config_path.string() + m.substr(21)
+                           : json_path.string() + ": " + (m.starts_with("tokenizer.json: ") ? m.substr(16) : m)));
+  }
+  return tok;
+}
+
+Result<Tokenizer> Tokenizer::from_path(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error(path + ": cannot open");
+    char magic[4] = {};
+    in.read(magic, 4);
+    if (in.gcount() == 4 && std::string_view(magic, 4) == "GGUF") {
+      MINERVA_TRY(GgufFile file, GgufFile::open(path));
+      return from_gguf(file);
+    }
+  }
+  return from_hf(path);
+}
+
+bool Tokenizer::is_hf() const { return d_->hf != nullptr; }
+std::string_view Tokenizer::chat_template() const { return d_->hf ? std::string_view(d_->hf->chat_template) : ""; }
+bool Tokenizer::clean_up_spaces() const { return d_->hf && d_->hf->clean_up_spaces; }
+
+std::string hf_clean_up_spaces(std::string_view text) { return hf::clean_up_tokenization_spaces(text); }
+
 const Vocab& Tokenizer::vocab() const { return d_->vocab; }
 
 std::vector<Token> Tokenizer::encode(std::string_view text, TokenizeOptions opts) const {
   const Vocab& v = d_->vocab;
   std::vector<Token> out;
   out.reserve(text.size() / 3 + 2);
+  if (d_->hf) {
+    d_->hf->encode(text, opts.add_special, opts.parse_special, out);
+    return out;
+  }
   if (opts.add_special && v.add_bos() && v.bos() >= 0) out.push_back(v.bos());
   // The dummy-prefix space goes before the first raw fragment and before any raw fragment that follows a
   // special token (llama.cpp; a BOS added above does not count as "previous").
@@ -157,13 +236,19 @@ std::vector<Token> Tokenizer::encode(std::string_view text, TokenizeOptions opts
   return out;
 }
 
-void Tokenizer::append_piece(std::string& out, Token t, bool render_special, bool strip_leading_space) const {
+bool Tokenizer::append_piece(std::string& out, Token t, bool render_special, bool first) const {
   const Vocab& v = d_->vocab;
-  if (!v.valid(t)) return;
-  if (!render_special && hidden_unless_special(v.attr(t))) return;
+  const bool hf = d_->hf != nullptr;
+  if (!v.valid(t)) return !hf;
+  if (!render_special && hidden_unless_special(v.attr(t))) return !hf;
+  if (hf) {
+    out.append(first ? d_->hf->piece(t, true) : d_->pieces[static_cast<size_t>(t)]);
+    return true;
+  }
   std::string_view piece = d_->pieces[static_cast<size_t>(t)];
-  if (strip_leading_space && piece.starts_with(' ')) piece.remove_prefix(1);
+  if (first && v.add_space_prefix() && piece.starts_with(' ')) piece.remove_prefix(1);
   out.append(piece);
+  return true;
 }
 
 std::string Tokenizer::token_to_piece(Token t, bool render_special) const {
@@ -174,11 +259,10 @@ std::string Tokenizer::token_to_piece(Token t, bool render_special) const {
 
 std::string Tokenizer::decode(std::span<const Token> tokens, bool render_special) const {
   std::string out;
-  // Only the first token's piece loses its space, even when that piece renders as nothing (e.g. BOS).
-  bool strip = d_->vocab.add_space_prefix();
+  // GGUF: only the first token's piece loses its space, even when that piece renders as nothing (e.g. BOS).
+  bool first = true;
   for (Token t : tokens) {
-    append_piece(out, t, render_special, strip);
-    strip = false;
+    if (append_piece(out, t, render_special, first)) first = false;
   }
   return out;
 }

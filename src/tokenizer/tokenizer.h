@@ -1,7 +1,8 @@
 // tokenizer: text <-> token ids from GGUF metadata, matching llama.cpp's llama_tokenize/llama_detokenize:
 // SentencePiece-style (SPM, tokenizer.ggml.model "llama"), byte-level BPE (GPT-2 style, "gpt2", with the regex
-// pre-tokenizer named by tokenizer.ggml.pre) and WordPiece ("bert"). UGM and tokenizer.json later; see
-// docs/TOKENIZATION.md. Non-goals: training, sampling-time vocab filtering.
+// pre-tokenizer named by tokenizer.ggml.pre) and WordPiece ("bert"); or from a HuggingFace tokenizer.json
+// (hf_*.cpp), matching HF tokenizers. GGUF UGM is not supported; see docs/TOKENIZATION.md. Non-goals: training,
+// sampling-time vocab filtering.
 #pragma once
 
 #include <cstddef>
@@ -82,12 +83,14 @@ class Vocab {
   bool strips_right(Token t) const;  // whitespace after it is dropped (llama.cpp: Phi-3's special tokens)
 
  private:
+  friend Vocab finish_vocab(std::shared_ptr<VocabData> d, const std::vector<std::string>& texts, bool byte_level);
   std::shared_ptr<const VocabData> d_;
 };
 
 struct TokenizerData;
 
-// Encoder/decoder over a Vocab. Const after construction; copies share the data; thread-safe.
+// Encoder/decoder over a Vocab: from GGUF metadata or from a HuggingFace tokenizer.json. Const after construction;
+// copies share the data; thread-safe.
 class Tokenizer {
  public:
   Tokenizer();  // empty: encodes to nothing
@@ -96,10 +99,27 @@ class Tokenizer {
   static Result<Tokenizer> from_gguf(const GgufFile& file);
   static Result<Tokenizer> from_vocab(Vocab vocab);
 
+  // HuggingFace tokenizer.json (+ tokenizer_config.json text, "" when absent). Errors name the JSON path
+  // (e.g. 'pre_tokenizer.pretokenizers[0].pattern.Regex').
+  static Result<Tokenizer> from_hf_json(std::string_view tokenizer_json, std::string_view config_json = {});
+  // A tokenizer.json file, or a directory holding tokenizer.json; tokenizer_config.json beside it is read
+  // when present.
+  static Result<Tokenizer> from_hf(const std::string& path);
+  // A GGUF file (by its magic), a directory or a tokenizer.json: whichever `path` is.
+  static Result<Tokenizer> from_path(const std::string& path);
+
+  bool is_hf() const;                      // built from tokenizer.json
+  std::string_view chat_template() const;  // tokenizer_config.json chat_template ("" otherwise)
+  // tokenizer_config.json clean_up_tokenization_spaces: transformers removes spaces before punctuation when
+  // decoding. decode() never does (it must agree with streaming); apply hf_clean_up_spaces() to match.
+  bool clean_up_spaces() const;
+
   const Vocab& vocab() const;
 
   // Never fails: bytes that are not valid UTF-8 become byte tokens like any character missing from the vocab
-  // (WordPiece drops them, as it drops control characters).
+  // (WordPiece drops them, as it drops control characters; tokenizer.json pipelines see U+FFFD instead, as
+  // Python's errors="replace" gives). tokenizer.json: add_special runs the post-processor; added tokens always
+  // match, special ones only with parse_special (HF's split_special_tokens=False).
   std::vector<Token> encode(std::string_view text, TokenizeOptions opts) const;
 
   // Raw bytes of one token (BPE: Normal texts map back through the GPT-2 byte table, Byte tokens render "").
@@ -111,11 +131,15 @@ class Tokenizer {
   // Concatenated pieces, like llama_detokenize(remove_special=false, unparse_special=render_special): with
   // add_space_prefix, one leading space of the FIRST token's piece is dropped (a leading BOS, rendered as
   // nothing, uses up that strip, so " Once" after BOS keeps its space). Out-of-range ids are skipped.
+  // tokenizer.json: the decoder's output (render_special = !skip_special_tokens), except that bytes are kept as
+  // they are (no U+FFFD) and Strip's end trimming is not applied; the first rendered token starts the output.
   std::string decode(std::span<const Token> tokens, bool render_special = false) const;
 
-  // Appends token t's piece to `out`; strip_leading_space drops one leading ' '. Shared by decode() and
-  // StreamingDetokenizer so both agree byte for byte.
-  void append_piece(std::string& out, Token t, bool render_special, bool strip_leading_space) const;
+  // Appends token t's piece to `out`; first: t starts the output (GGUF with add_space_prefix drops one leading
+  // ' '; tokenizer.json decoders strip what they strip at the start). Returns whether t used up "first"
+  // (GGUF: always; tokenizer.json: when it rendered). Shared by decode() and StreamingDetokenizer so both agree
+  // byte for byte.
+  bool append_piece(std::string& out, Token t, bool render_special, bool first) const;
 
  private:
   std::shared_ptr<const TokenizerData> d_;
@@ -140,5 +164,8 @@ class StreamingDetokenizer {
   bool first_ = true;
   std::string pending_;
 };
+
+// transformers' clean_up_tokenization_spaces: " ." -> ".", " n't" -> "n't", ... (for clean_up_spaces()).
+std::string hf_clean_up_spaces(std::string_view text);
 
 }  // namespace minerva

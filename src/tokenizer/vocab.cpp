@@ -140,9 +140,9 @@ Status build_index(const GgufFile& f, const GgufValue& tokens, VocabData& d) {
 
 Token lookup(const VocabData& d, std::string_view s) { return d.index.find(s); }
 
-void build_byte_tokens(VocabData& d) {
+void build_byte_tokens(VocabData& d, bool byte_level) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  if (d.model == "gpt2") {  // byte-level BPE: each byte is the token of its GPT-2 code point
+  if (byte_level) {  // byte-level BPE: each byte is the token of its GPT-2 code point
     for (int b = 0; b < 256; ++b) {
       const Token t = lookup(d, bpe::byte_to_unicode(static_cast<uint8_t>(b)));
       d.byte_tokens[static_cast<size_t>(b)] = t < 0 ? d.unk : t;
@@ -244,6 +244,32 @@ void set_strip_flags(const GgufFile& f, VocabData& d) {
 
 Vocab::Vocab() : d_(std::make_shared<VocabData>()) {}
 
+Vocab finish_vocab(std::shared_ptr<VocabData> d, const std::vector<std::string>& texts, bool byte_level) {
+  d->offsets.clear();
+  d->arena.clear();
+  for (const std::string& t : texts) {
+    d->offsets.push_back(d->arena.size());
+    d->arena += t;
+    d->max_token_len = std::max(d->max_token_len, t.size());
+  }
+  d->offsets.push_back(d->arena.size());
+  d->scores.assign(texts.size(), 0.0f);
+  d->index.reset(d->arena.data(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (!texts[i].empty()) {
+      d->index.insert(static_cast<uint32_t>(d->offsets[i]), static_cast<uint32_t>(texts[i].size()),
+                      static_cast<Token>(i));
+    }
+  }
+  build_byte_tokens(*d, byte_level);
+  mark_eog(*d);
+  build_special(*d);
+  d->strip.assign(d->size(), 0);
+  Vocab v;
+  v.d_ = std::move(d);
+  return v;
+}
+
 Result<Vocab> Vocab::from_gguf(const GgufFile& file) {
   auto d = std::make_shared<VocabData>();
   MINERVA_TRY(std::string_view model, file.get_string(kModelKey));
@@ -294,7 +320,7 @@ Result<Vocab> Vocab::from_gguf(const GgufFile& file) {
   MINERVA_TRY(d->add_space_prefix, read_flag(file, "tokenizer.ggml.add_space_prefix", spm));
 
   MINERVA_CHECK(build_index(file, *tokens, *d));
-  build_byte_tokens(*d);
+  build_byte_tokens(*d, d->model == "gpt2");
   mark_eog(*d);
   build_special(*d);
   set_strip_flags(file, *d);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,5 +47,10 @@ struct VocabData {
                                           offsets[static_cast<size_t>(t) + 1] - offsets[static_cast<size_t>(t)]);
   }
 };
+
+// Completes a VocabData whose attrs, special ids and flags are set: token texts (index by id; empty for holes),
+// byte tokens (<0xNN>, else the single byte, else for byte_level the GPT-2 code point), EOG detection and the
+// special-token list. Used for tokenizer.json vocabs.
+Vocab finish_vocab(std::shared_ptr<VocabData> d, const std::vector<std::string>& texts, bool byte_level);
 
 }  // namespace minerva

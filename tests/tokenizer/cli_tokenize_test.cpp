@@ -1,6 +1,7 @@
 // `minerva tokenize` end to end: runs the built binary on stories260K and compares with llama.cpp's ids.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "subprocess.h"
@@ -72,6 +73,48 @@ TEST(TokenizerCli, Errors) {
   expect_one_line_error(run("-m '" + model() + "' -p hi -f /nonexistent/input.txt", true));
   expect_one_line_error(run("-m '" + model() + "'", true));
   expect_one_line_error(run("-p hi", true));
+}
+
+}  // namespace
+}  // namespace minerva
+
+namespace minerva {
+namespace {
+
+// tokenizer.json through the CLI: a directory (with tokenizer_config.json) and the file itself, against the
+// shared HF vectors.
+TEST(TokenizerCli, HuggingFaceTokenizerJson) {
+  const std::string dir = testing::shared_path("tokenizers/hf/llama2");
+  const auto cases = nlohmann::json::parse(testing::read_file(dir + "/expected.json"));
+  const nlohmann::json* with = nullptr;
+  const nlohmann::json* without = nullptr;
+  for (const auto& c : cases) {
+    if (c.at("text") != "Hello World") continue;
+    (c.at("add_special_tokens").get<bool>() ? with : without) = &c;
+  }
+  ASSERT_NE(with, nullptr);
+  ASSERT_NE(without, nullptr);
+  const RunResult a = run("-m '" + dir + "' --ids -p 'Hello World'");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  EXPECT_EQ(a.output, ids_line(with->at("ids").get<std::vector<Token>>()));
+  const RunResult b = run("-m '" + dir + "/tokenizer.json' --ids --no-add-special -p 'Hello World'");
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  EXPECT_EQ(b.output, ids_line(without->at("ids").get<std::vector<Token>>()));
+  const RunResult pieces = run("-m '" + dir + "' -p 'Hello'");
+  EXPECT_EQ(pieces.output, "     1 -> '<s>'\n 15043 -> ' Hello'\n");
+}
+
+TEST(TokenizerCli, BadTokenizerJsonIsOneLineError) {
+  const std::string dir = ::testing::TempDir() + "minerva_bad_tokenizer";
+  std::filesystem::create_directories(dir);
+  FILE* f = std::fopen((dir + "/tokenizer.json").c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fputs(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Nope"}})", f);
+  std::fclose(f);
+  const RunResult r = run("-m '" + dir + "' -p hi", true);
+  expect_one_line_error(r);
+  EXPECT_NE(r.output.find("pre_tokenizer.type"), std::string::npos) << r.output;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
