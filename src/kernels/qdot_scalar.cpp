@@ -175,6 +175,14 @@ void qdot_k(int64_t n, const uint8_t* w, const uint8_t* act, size_t act_stride, 
   }
 }
 
+// Round to nearest (ties to even) for |v| <= 2^22 without a libm call: adding 1.5 * 2^23 leaves
+// the integer in the low mantissa bits. Activations are scaled into [-127, 127] first.
+int8_t round_i8(float v) {
+  const float r = (v + 12582912.0f) - 12582912.0f;
+  // fmax/fmin also map a NaN (from a NaN activation) to a defined value before the cast.
+  return static_cast<int8_t>(std::fmin(std::fmax(r, -127.0f), 127.0f));
+}
+
 }  // namespace
 
 void quantize_act_q8a(const float* x, uint8_t* dst, int64_t n) {
@@ -189,7 +197,7 @@ void quantize_act_q8a(const float* x, uint8_t* dst, int64_t n) {
     y[i].d = d < 65504.0f ? fp16_to_fp32(fp32_to_fp16(d)) : d;
     int32_t sum = 0;
     for (int l = 0; l < kQK; ++l) {
-      const auto q = static_cast<int8_t>(std::clamp(std::lround(x[l] * id), -127L, 127L));
+      const int8_t q = round_i8(x[l] * id);
       y[i].qs[l] = q;
       sum += q;
     }
@@ -212,7 +220,7 @@ void quantize_act_q8k(const float* x, uint8_t* dst, int64_t n) {
     // The value of largest magnitude maps to -127 exactly, as in ggml (sign folded into iscale).
     const float iscale = -127.0f / max;
     for (int l = 0; l < kQKK; ++l) {
-      y[i].qs[l] = static_cast<int8_t>(std::clamp(std::lround(iscale * x[l]), -127L, 127L));
+      y[i].qs[l] = round_i8(iscale * x[l]);
     }
     for (int g = 0; g < 16; ++g) {
       int sum = 0;
