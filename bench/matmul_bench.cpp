@@ -49,8 +49,8 @@ void BM_Matmul(benchmark::State& state, TensorType type) {
   }
   const double macs = static_cast<double>(rows * cols * n_tok);
   state.counters["GMAC/s"] = benchmark::Counter(macs * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.bytes.size()) * 1e-9,
-                                              benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(static_cast<double>(w.bytes.size()) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void shapes(benchmark::internal::Benchmark* b) {

@@ -7,6 +7,10 @@
 #include <cpuid.h>
 #define MINERVA_X86 1
 #endif
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace minerva {
 
@@ -43,12 +47,30 @@ bool detect_avx512() {
   const bool vnni = (c & (1u << 11)) != 0;
   return f && dq && bw && vl && vnni;
 }
+bool detect_amx() {
+  if (!detect_avx512()) return false;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  if ((d & (3u << 24)) != (3u << 24)) return false;  // AMX-TILE and AMX-INT8
+#if defined(__linux__) && defined(__x86_64__)
+  // Linux hands out the 8 KB tile state only on request (ARCH_REQ_XCOMP_PERM, XTILEDATA);
+  // the grant covers the whole process.
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0) return false;
+  return (read_xcr0() & (3ull << 17)) == (3ull << 17);  // XTILECFG and XTILEDATA enabled
+#else
+  return false;
+#endif
+}
 #else
 bool detect_avx2() { return false; }
 bool detect_avx512() { return false; }
+bool detect_amx() { return false; }
 #endif
 
 Isa best_isa() {
+  if (detect_amx()) return Isa::Amx;
   if (detect_avx512()) return Isa::Avx512;
   return detect_avx2() ? Isa::Avx2 : Isa::Scalar;
 }
@@ -61,6 +83,8 @@ std::string_view isa_name(Isa isa) {
       return "avx2";
     case Isa::Avx512:
       return "avx512";
+    case Isa::Amx:
+      return "amx";
     default:
       return "scalar";
   }

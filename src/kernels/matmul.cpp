@@ -33,15 +33,27 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
     for (int64_t t = t0; t < t1; ++t) k.quantize_act(x + t * cols, act_data + static_cast<size_t>(t) * act_row, cols);
   });
 
+  // With a GEMM kernel (AMX) the whole 16 x 16 tiles go to it; the leftover rows and tokens
+  // (and everything without one) take the qdot tiles below.
+  int64_t gemm_rows = 0, gemm_tokens = 0;
+  if (k.gemm != nullptr && n_tokens >= kGemmTile && rows >= kGemmTile) {
+    gemm_rows = rows / kGemmTile * kGemmTile;
+    gemm_tokens = n_tokens / kGemmTile * kGemmTile;
+    pool.run(gemm_rows / kGemmTile, 1, [&](int64_t b0, int64_t b1) {
+      k.gemm(cols, w.row(b0 * kGemmTile), w.row_bytes, (b1 - b0) * kGemmTile, act_data, act_row, gemm_tokens,
+             y + b0 * kGemmTile, static_cast<size_t>(rows));
+    });
+  }
+
   const int64_t row_block = std::clamp<int64_t>(static_cast<int64_t>(kRowBlockBytes / w.row_bytes), 1, 64);
   const int64_t token_block =
       std::max<int64_t>(kQDotMaxRows, static_cast<int64_t>(kTokenBlockBytes / act_row) / kQDotMaxRows * kQDotMaxRows);
-  // Enough rows per chunk that a thread's share is worth a wake-up (~16K multiply-adds).
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols * n_tokens));
-  pool.run(rows, grain, [&](int64_t r0, int64_t r1) {
+  // y for rows [r0, r1) x tokens [t0, t1) with qdot: tiled (token block) x (row block) x
+  // (kQDotMaxRows tokens) so weights and activations are reused from cache.
+  auto qdot_range = [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
     float out[kQDotMaxRows];
-    for (int64_t tb = 0; tb < n_tokens; tb += token_block) {
-      const int64_t te = std::min(n_tokens, tb + token_block);
+    for (int64_t tb = t0; tb < t1; tb += token_block) {
+      const int64_t te = std::min(t1, tb + token_block);
       for (int64_t rb = r0; rb < r1; rb += row_block) {
         const int64_t re = std::min(r1, rb + row_block);
         for (int64_t t = tb; t < te; t += kQDotMaxRows) {
@@ -54,7 +66,17 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
         }
       }
     }
-  });
+  };
+  // Enough rows per chunk that a thread's share is worth a wake-up (~16K multiply-adds).
+  auto grain_for = [&](int64_t n_tok) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols * n_tok)); };
+  if (gemm_rows > 0 && gemm_tokens < n_tokens) {  // leftover tokens of the GEMM rows
+    pool.run(gemm_rows, grain_for(n_tokens - gemm_tokens),
+             [&](int64_t r0, int64_t r1) { qdot_range(r0, r1, gemm_tokens, n_tokens); });
+  }
+  if (gemm_rows < rows) {  // rows no GEMM covered, every token
+    pool.run(rows - gemm_rows, grain_for(n_tokens),
+             [&](int64_t r0, int64_t r1) { qdot_range(gemm_rows + r0, gemm_rows + r1, 0, n_tokens); });
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/amx.h"
 #include "kernels/avx2.h"
 #include "kernels/avx512.h"
 #include "kernels/dot_scalar.h"
@@ -89,6 +90,7 @@ Table overlay(Table t, Variant variant) {
     auto& slot = t[static_cast<size_t>(type)];
     if (k.to_float != nullptr) slot.to_float = k.to_float;
     if (k.dot != nullptr) slot.dot = k.dot;
+    if (k.gemm != nullptr) slot.gemm = k.gemm;
     if (k.qdot != nullptr) {
       slot.qdot = k.qdot;
     } else if (k.dot != nullptr) {
@@ -115,7 +117,9 @@ const TypeKernels* type_kernels(TensorType type, Isa isa) {
   static const Table avx2 = overlay(scalar, avx2::kernels);
   if (isa == Isa::Avx2) return lookup(avx2, type);
   static const Table avx512 = overlay(avx2, avx512::kernels);
-  return lookup(avx512, type);
+  if (isa == Isa::Avx512) return lookup(avx512, type);
+  static const Table amx = overlay(avx512, amx::kernels);
+  return lookup(amx, type);
 }
 
 const TypeKernels* type_kernels(TensorType type) { return type_kernels(type, active_isa()); }

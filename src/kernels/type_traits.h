@@ -21,6 +21,12 @@ using QuantizeActFn = void (*)(const float* x, uint8_t* dst, int64_t n);
 // starts at act + j * act_stride bytes.
 using QDotFn = void (*)(int64_t n, const uint8_t* w, const uint8_t* act, size_t act_stride, int n_act, float* out);
 
+// y[t * y_stride + r] = dot(weight row r, activation row t) for r < n_rows and t < n_tok, both
+// multiples of kGemmTile; weight rows are row_bytes apart, activation rows act_stride.
+using GemmFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act,
+                        size_t act_stride, int64_t n_tok, float* y, size_t y_stride);
+inline constexpr int64_t kGemmTile = 16;
+
 // The kernels of one storage type at one ISA level (like ggml's type_traits).
 struct TypeKernels {
   DequantizeRowFn to_float = nullptr;
@@ -31,6 +37,8 @@ struct TypeKernels {
   int64_t act_block_elems = 0;
   size_t act_block_bytes = 0;
   QDotFn qdot = nullptr;
+  // Optional whole-tile GEMM on the same activation blocks (AMX), for batches of tokens.
+  GemmFn gemm = nullptr;
 };
 
 // Kernels for `type` at the active ISA level (see active_isa()); nullptr when unsupported.

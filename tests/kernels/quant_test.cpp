@@ -494,6 +494,57 @@ TEST_P(QuantTypeTest, IntegerDotMatchesScalarReferenceAtEveryLevel) {
   }
 }
 
+// The whole-tile GEMM kernels (AMX) and matmul's split between them and the qdot tiles (rows
+// and tokens left over from 16 x 16 tiles) agree with the scalar integer dot for every pair.
+TEST_P(QuantTypeTest, GemmAndMatmulTilesMatchScalarIntegerDot) {
+  const TensorType type = GetParam();
+  const TypeKernels* ref = type_kernels(type, Isa::Scalar);
+  if (ref->qdot == nullptr) GTEST_SKIP() << "float type: no integer dot";
+  const int64_t rows = 40;
+  for (int blocks_per_row : {3, 8}) {
+    if (ref->act_block_elems == kQKK && blocks_per_row == 3) continue;
+    const Blocks b = make_random(type, blocks_per_row * static_cast<int>(rows), 31);
+    const int64_t cols = b.n / rows;
+    const size_t row_bytes = b.bytes.size() / static_cast<size_t>(rows);
+    const int64_t n_tok = 37;
+    std::mt19937 rng(4);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    std::vector<float> x(static_cast<size_t>(cols * n_tok));
+    for (auto& v : x) v = dist(rng);
+    const size_t act_row = static_cast<size_t>(cols / ref->act_block_elems) * ref->act_block_bytes;
+    std::vector<uint8_t> act(act_row * static_cast<size_t>(n_tok));
+    for (int64_t t = 0; t < n_tok; ++t) ref->quantize_act(&x[t * cols], act.data() + t * act_row, cols);
+    std::vector<float> want(static_cast<size_t>(rows * n_tok)), scale(want.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto wr = dequantize(type, b.bytes.data() + r * row_bytes, cols);
+      for (int64_t t = 0; t < n_tok; ++t) {
+        ref->qdot(cols, b.bytes.data() + r * row_bytes, act.data() + t * act_row, act_row, 1, &want[t * rows + r]);
+        for (int64_t c = 0; c < cols; ++c) scale[t * rows + r] += std::abs(wr[c] * x[t * cols + c]) * 1.01f;
+      }
+    }
+    for (Isa isa : kAllIsas) {
+      const TypeKernels* k = type_kernels(type, isa);
+      if (k == nullptr || k->gemm == nullptr) continue;
+      std::vector<float> y(want.size(), -1.0f);
+      k->gemm(cols, b.bytes.data(), row_bytes, 32, act.data(), act_row, 32, y.data(), static_cast<size_t>(rows));
+      for (int64_t t = 0; t < 32; ++t) {
+        for (int64_t r = 0; r < 32; ++r) {
+          ASSERT_NEAR(y[t * rows + r], want[t * rows + r], 1e-5 * scale[t * rows + r])
+              << isa_name(isa) << " row " << r << " token " << t;
+        }
+      }
+    }
+    // matmul at the active level: GEMM tiles where it has them, qdot for the rest (a type whose
+    // level has a vector float dot but no vector integer one takes the float path instead).
+    if (type_kernels(type)->qdot == nullptr) continue;
+    ThreadPool pool(2);
+    MatrixView m{type, cols, rows, row_bytes, b.bytes.data()};
+    std::vector<float> y(want.size());
+    matmul(m, x.data(), n_tok, y.data(), pool);
+    for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], want[i], 1e-5 * scale[i]) << "matmul element " << i;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, QuantLayoutTest, ::testing::ValuesIn(kQuantTypes),
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
 
