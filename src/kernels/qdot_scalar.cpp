@@ -15,16 +15,17 @@ namespace {
 using namespace quant;
 
 // A 32-value block as value = d * q + m (m = 0 for the symmetric types).
+// Codes and scales all fit in 8 bits.
 struct LegacyCodes {
   float d = 0, m = 0;
-  int q[kQK] = {};
+  int8_t q[kQK] = {};
 };
 
 // A 256-value block as value = d * sc[g] * q - dmin * mn[g] for the 16 groups g of 16 values.
 struct KCodes {
   float d = 0, dmin = 0;
-  int sc[16] = {}, mn[16] = {};
-  int q[kQKK] = {};
+  int8_t sc[16] = {}, mn[16] = {};
+  int8_t q[kQKK] = {};
 };
 
 uint32_t load_u32(const uint8_t* p) {
@@ -99,9 +100,9 @@ void k4_scales(const Block& b, KCodes& c) {
   c.dmin = fp16_to_fp32(b.dmin);
   for (int g = 0; g < 8; ++g) {
     uint8_t sc, mn;
-    unpack_scale_min_k4(g, b.scales, &sc, &mn);
-    c.sc[2 * g] = c.sc[2 * g + 1] = sc;
-    c.mn[2 * g] = c.mn[2 * g + 1] = mn;
+    unpack_scale_min_k4(g, b.scales, &sc, &mn);  // 6 bits each
+    c.sc[2 * g] = c.sc[2 * g + 1] = static_cast<int8_t>(sc);
+    c.mn[2 * g] = c.mn[2 * g + 1] = static_cast<int8_t>(mn);
   }
 }
 void codes(const BlockQ4_K& b, KCodes& c) {
@@ -126,7 +127,7 @@ void codes(const BlockQ6_K& b, KCodes& c) {
   for (int h = 0; h < 2; ++h) {
     const uint8_t* ql = b.ql + 64 * h;
     const uint8_t* qh = b.qh + 32 * h;
-    int* q = c.q + 128 * h;
+    int8_t* q = c.q + 128 * h;
     for (int l = 0; l < 32; ++l) {
       q[l] = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
       q[l + 32] = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
