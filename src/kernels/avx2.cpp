@@ -3,13 +3,15 @@
 // AVX2 copy of such a function for callers elsewhere, which would then crash on older CPUs):
 // everything here lives in an anonymous namespace and reads the block layouts from
 // quant_blocks.h, which has only plain structs (and one inline helper this file does not use).
-// Dots work in float: weights are widened to int32 -> float and FMA'd with the activations,
-// each block's partial sum scaled once by its (sub-)block scale.
+// Float dots (dot_row): weights are widened to int32 -> float and FMA'd with the activations,
+// each block's partial sum scaled once by its (sub-)block scale. Integer dots (matmul's path
+// for quantized weights) come from qdot_x86.inc.
 #include "kernels/avx2.h"
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
 
+#include "kernels/qdot.h"
 #include "kernels/quant_blocks.h"
 
 namespace minerva::avx2 {
@@ -411,9 +413,15 @@ void dequantize_q6_k(const uint8_t* src, float* y, int64_t n) {
   }
 }
 
-}  // namespace
+// 8 lanes, each the sum of 4 adjacent u8 * s8 products (pairs saturate at int16: every caller
+// keeps |u * s| * 2 below 32768).
+__m256i mul_sum_us8(__m256i u, __m256i s) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
 
-TypeKernels kernels(TensorType type) {
+#include "kernels/qdot_x86.inc"
+
+TypeKernels float_kernels(TensorType type) {
   switch (type) {
     case TensorType::F32:
       return TypeKernels{nullptr, dot_f32};
@@ -442,6 +450,14 @@ TypeKernels kernels(TensorType type) {
     default:
       return TypeKernels{nullptr, nullptr};
   }
+}
+
+}  // namespace
+
+TypeKernels kernels(TensorType type) {
+  TypeKernels k = float_kernels(type);
+  k.qdot = qdot_kernel(type);
+  return k;
 }
 
 }  // namespace minerva::avx2

@@ -7,6 +7,10 @@
 #include <cpuid.h>
 #define MINERVA_X86 1
 #endif
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace minerva {
 
@@ -32,19 +36,63 @@ bool detect_avx2() {
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
   return (b & (1u << 5)) != 0;  // AVX2
 }
+bool detect_avx512() {
+  if (!detect_avx2()) return false;
+  // The OS must save the opmask and both halves of the ZMM registers too.
+  if ((read_xcr0() & 0xE6u) != 0xE6u) return false;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  const bool f = (b & (1u << 16)) != 0, dq = (b & (1u << 17)) != 0;
+  const bool bw = (b & (1u << 30)) != 0, vl = (b & (1u << 31)) != 0;
+  const bool vnni = (c & (1u << 11)) != 0;
+  return f && dq && bw && vl && vnni;
+}
+bool detect_amx() {
+  if (!detect_avx512()) return false;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  if ((d & (3u << 24)) != (3u << 24)) return false;  // AMX-TILE and AMX-INT8
+#if defined(__linux__) && defined(__x86_64__)
+  // Linux hands out the 8 KB tile state only on request (ARCH_REQ_XCOMP_PERM, XTILEDATA);
+  // the grant covers the whole process.
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0) return false;
+  return (read_xcr0() & (3ull << 17)) == (3ull << 17);  // XTILECFG and XTILEDATA enabled
+#else
+  return false;
+#endif
+}
 #else
 bool detect_avx2() { return false; }
+bool detect_avx512() { return false; }
+bool detect_amx() { return false; }
 #endif
 
-Isa best_isa() { return detect_avx2() ? Isa::Avx2 : Isa::Scalar; }
+Isa best_isa() {
+  if (detect_amx()) return Isa::Amx;
+  if (detect_avx512()) return Isa::Avx512;
+  return detect_avx2() ? Isa::Avx2 : Isa::Scalar;
+}
 
 }  // namespace
 
-std::string_view isa_name(Isa isa) { return isa == Isa::Avx2 ? "avx2" : "scalar"; }
+std::string_view isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Avx2:
+      return "avx2";
+    case Isa::Avx512:
+      return "avx512";
+    case Isa::Amx:
+      return "amx";
+    default:
+      return "scalar";
+  }
+}
 
 bool cpu_supports(Isa isa) {
-  static const bool avx2 = detect_avx2();
-  return isa == Isa::Scalar || avx2;
+  static const Isa best = best_isa();
+  return static_cast<int>(isa) <= static_cast<int>(best);
 }
 
 Isa active_isa() {
@@ -54,7 +102,10 @@ Isa active_isa() {
 }
 
 Isa choose_isa(const char* env, Isa best) {
-  if (env != nullptr && std::string_view(env) == "scalar") return Isa::Scalar;
+  if (env == nullptr) return best;
+  for (Isa isa : kAllIsas) {
+    if (std::string_view(env) == isa_name(isa) && static_cast<int>(isa) <= static_cast<int>(best)) return isa;
+  }
   return best;
 }
 

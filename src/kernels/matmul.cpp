@@ -4,9 +4,82 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/qdot.h"
 #include "kernels/type_traits.h"
 
 namespace minerva {
+
+namespace {
+
+// Cache budgets for the prompt-processing tiles: the weight rows of one row block should stay
+// in L1 while every token group of the token block streams past them, and the token block's
+// quantized activations should stay in L2 while all of a thread's row blocks stream past.
+constexpr size_t kRowBlockBytes = 16 * 1024;
+constexpr size_t kTokenBlockBytes = 768 * 1024;
+
+// y = x W^T with integer dots: quantize every activation row once, then tile
+// (token block) x (row block) x (kQDotMaxRows tokens) so weights and activations are reused
+// from cache. For one token this is a plain row loop.
+void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  const int64_t cols = w.cols;
+  const int64_t rows = w.rows;
+  const size_t act_row = static_cast<size_t>(cols / k.act_block_elems) * k.act_block_bytes;
+  // The calling thread's buffer; matmul is never re-entered on one thread.
+  thread_local std::vector<uint8_t> act;
+  act.resize(act_row * static_cast<size_t>(n_tokens));
+  uint8_t* act_data = act.data();
+  const int64_t quant_grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, cols));
+  pool.run(n_tokens, quant_grain, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) k.quantize_act(x + t * cols, act_data + static_cast<size_t>(t) * act_row, cols);
+  });
+
+  // With a GEMM kernel (AMX) the whole 16 x 16 tiles go to it; the leftover rows and tokens
+  // (and everything without one) take the qdot tiles below.
+  int64_t gemm_rows = 0, gemm_tokens = 0;
+  if (k.gemm != nullptr && n_tokens >= kGemmTile && rows >= kGemmTile) {
+    gemm_rows = rows / kGemmTile * kGemmTile;
+    gemm_tokens = n_tokens / kGemmTile * kGemmTile;
+    pool.run(gemm_rows / kGemmTile, 1, [&](int64_t b0, int64_t b1) {
+      k.gemm(cols, w.row(b0 * kGemmTile), w.row_bytes, (b1 - b0) * kGemmTile, act_data, act_row, gemm_tokens,
+             y + b0 * kGemmTile, static_cast<size_t>(rows));
+    });
+  }
+
+  const int64_t row_block = std::clamp<int64_t>(static_cast<int64_t>(kRowBlockBytes / w.row_bytes), 1, 64);
+  const int64_t token_block =
+      std::max<int64_t>(kQDotMaxRows, static_cast<int64_t>(kTokenBlockBytes / act_row) / kQDotMaxRows * kQDotMaxRows);
+  // y for rows [r0, r1) x tokens [t0, t1) with qdot: tiled (token block) x (row block) x
+  // (kQDotMaxRows tokens) so weights and activations are reused from cache.
+  auto qdot_range = [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    float out[kQDotMaxRows];
+    for (int64_t tb = t0; tb < t1; tb += token_block) {
+      const int64_t te = std::min(t1, tb + token_block);
+      for (int64_t rb = r0; rb < r1; rb += row_block) {
+        const int64_t re = std::min(r1, rb + row_block);
+        for (int64_t t = tb; t < te; t += kQDotMaxRows) {
+          const int na = static_cast<int>(std::min<int64_t>(kQDotMaxRows, te - t));
+          const uint8_t* a = act_data + static_cast<size_t>(t) * act_row;
+          for (int64_t r = rb; r < re; ++r) {
+            k.qdot(cols, w.row(r), a, act_row, na, out);
+            for (int j = 0; j < na; ++j) y[(t + j) * rows + r] = out[j];
+          }
+        }
+      }
+    }
+  };
+  // Enough rows per chunk that a thread's share is worth a wake-up (~16K multiply-adds).
+  auto grain_for = [&](int64_t n_tok) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols * n_tok)); };
+  if (gemm_rows > 0 && gemm_tokens < n_tokens) {  // leftover tokens of the GEMM rows
+    pool.run(gemm_rows, grain_for(n_tokens - gemm_tokens),
+             [&](int64_t r0, int64_t r1) { qdot_range(r0, r1, gemm_tokens, n_tokens); });
+  }
+  if (gemm_rows < rows) {  // rows no GEMM covered, every token
+    pool.run(rows - gemm_rows, grain_for(n_tokens),
+             [&](int64_t r0, int64_t r1) { qdot_range(gemm_rows + r0, gemm_rows + r1, 0, n_tokens); });
+  }
+}
+
+}  // namespace
 
 bool kernels_support(TensorType type) { return type_kernels(type) != nullptr; }
 
@@ -28,14 +101,18 @@ float dot_row(TensorType type, const uint8_t* row, const float* x, int64_t n) {
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
   const int64_t cols = w.cols;
   const int64_t rows = w.rows;
-  // Enough rows per chunk that a thread's share is worth a wake-up (~16K multiply-adds).
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols * n_tokens));
   const TypeKernels* k = type_kernels(w.type);
-  const TypeKernels* f32 = type_kernels(TensorType::F32);
   if (k == nullptr) {
     std::memset(y, 0, static_cast<size_t>(rows * n_tokens) * sizeof(float));  // unsupported: a caller bug
     return;
   }
+  if (k->qdot != nullptr && k->act_block_elems > 0 && cols % k->act_block_elems == 0) {
+    matmul_q(w, *k, x, n_tokens, y, pool);
+    return;
+  }
+  const TypeKernels* f32 = type_kernels(TensorType::F32);
+  // Enough rows per chunk that a thread's share is worth a wake-up (~16K multiply-adds).
+  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols * n_tokens));
   pool.run(rows, grain, [&](int64_t r0, int64_t r1) {
     if (n_tokens == 1 || w.type == TensorType::F32) {
       for (int64_t r = r0; r < r1; ++r) {

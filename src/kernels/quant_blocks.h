@@ -96,10 +96,28 @@ struct BlockQ6_K {
   uint16_t d;
 };
 
+// Q8_K, ggml's activation format for dots with the K types (never stored in files): 256
+// values x[i] = d * qs[i], qs in [-127, 127], and the sum of each 16-value group. 292 bytes.
+struct BlockQ8_K {
+  float d;
+  int8_t qs[kQKK];
+  int16_t bsums[kQKK / 16];
+};
+
+// Minerva's activation block for dots with the 32-value types (internal, never stored):
+// x[i] = d * qs[i] with qs in [-127, 127] as in ggml's Q8_0 (but d a float, so no overflow), plus
+// the sum of qs, so offsets (Q4_0's -8, Q4_1's min) cost one multiply per block. 40 bytes.
+struct BlockQ8A {
+  float d;
+  int32_t sum;
+  int8_t qs[kQK];
+};
+
 static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20);
 static_assert(sizeof(BlockQ5_0) == 22 && sizeof(BlockQ5_1) == 24);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210);
+static_assert(sizeof(BlockQ8_K) == 292 && sizeof(BlockQ8A) == 40);
 
 // The 6-bit (scale, min) pair of group j (0..7) of a Q4_K / Q5_K block: groups 0..3 sit in the
 // low 6 bits of bytes j and j + 4; groups 4..7 take a nibble of byte j + 4 and the top 2 bits

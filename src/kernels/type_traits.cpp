@@ -3,8 +3,12 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/amx.h"
 #include "kernels/avx2.h"
+#include "kernels/avx512.h"
 #include "kernels/dot_scalar.h"
+#include "kernels/qdot.h"
+#include "kernels/quant_blocks.h"
 #include "kernels/quant_scalar.h"
 
 namespace minerva {
@@ -56,17 +60,43 @@ Table scalar_table() {
   set(TensorType::Q4_K, scalar::dequantize_q4_k, scalar::dot_q4_k);
   set(TensorType::Q5_K, scalar::dequantize_q5_k, scalar::dot_q5_k);
   set(TensorType::Q6_K, scalar::dequantize_q6_k, scalar::dot_q6_k);
+  // Integer dots: 32-value types against BlockQ8A activations, K types against BlockQ8_K.
+  auto set_q = [&t](TensorType type, QDotFn f, bool k_type) {
+    auto& slot = t[static_cast<size_t>(type)];
+    slot.quantize_act = k_type ? scalar::quantize_act_q8k : scalar::quantize_act_q8a;
+    slot.act_block_elems = k_type ? quant::kQKK : quant::kQK;
+    slot.act_block_bytes = k_type ? sizeof(quant::BlockQ8_K) : sizeof(quant::BlockQ8A);
+    slot.qdot = f;
+  };
+  set_q(TensorType::Q8_0, scalar::qdot_q8_0, false);
+  set_q(TensorType::Q4_0, scalar::qdot_q4_0, false);
+  set_q(TensorType::Q4_1, scalar::qdot_q4_1, false);
+  set_q(TensorType::Q5_0, scalar::qdot_q5_0, false);
+  set_q(TensorType::Q5_1, scalar::qdot_q5_1, false);
+  set_q(TensorType::Q2_K, scalar::qdot_q2_k, true);
+  set_q(TensorType::Q3_K, scalar::qdot_q3_k, true);
+  set_q(TensorType::Q4_K, scalar::qdot_q4_k, true);
+  set_q(TensorType::Q5_K, scalar::qdot_q5_k, true);
+  set_q(TensorType::Q6_K, scalar::qdot_q6_k, true);
   return t;
 }
 
-// The scalar table with every AVX2 kernel that exists swapped in.
-Table avx2_table() {
-  Table t = scalar_table();
+// `base` with every kernel `variant` has swapped in. A type with a vector float dot but no
+// vector integer dot drops the (scalar) integer path, so matmul keeps the vector float one.
+template <typename Variant>
+Table overlay(Table t, Variant variant) {
   for (TensorType type : kSupported) {
-    const TypeKernels k = avx2::kernels(type);
+    const TypeKernels k = variant(type);
     auto& slot = t[static_cast<size_t>(type)];
     if (k.to_float != nullptr) slot.to_float = k.to_float;
     if (k.dot != nullptr) slot.dot = k.dot;
+    if (k.gemm != nullptr) slot.gemm = k.gemm;
+    if (k.qdot != nullptr) {
+      slot.qdot = k.qdot;
+    } else if (k.dot != nullptr) {
+      slot.qdot = nullptr;
+      slot.quantize_act = nullptr;
+    }
   }
   return t;
 }
@@ -82,9 +112,14 @@ const TypeKernels* lookup(const Table& t, TensorType type) {
 const TypeKernels* type_kernels(TensorType type, Isa isa) {
   static const Table scalar = scalar_table();
   if (isa == Isa::Scalar) return lookup(scalar, type);
-  if (!cpu_supports(Isa::Avx2)) return nullptr;
-  static const Table avx2 = avx2_table();  // only built on CPUs that can run it
-  return lookup(avx2, type);
+  if (!cpu_supports(isa)) return nullptr;
+  // Each table is only built on CPUs that can run it.
+  static const Table avx2 = overlay(scalar, avx2::kernels);
+  if (isa == Isa::Avx2) return lookup(avx2, type);
+  static const Table avx512 = overlay(avx2, avx512::kernels);
+  if (isa == Isa::Avx512) return lookup(avx512, type);
+  static const Table amx = overlay(avx512, amx::kernels);
+  return lookup(amx, type);
 }
 
 const TypeKernels* type_kernels(TensorType type) { return type_kernels(type, active_isa()); }

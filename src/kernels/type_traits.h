@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -14,10 +15,30 @@ using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
 // sum_i row[i] * x[i] for a row of n values in some storage type and float x.
 using DotRowFn = float (*)(const uint8_t* row, const float* x, int64_t n);
 
+// Float row -> activation blocks for the integer dots (see kernels/qdot.h).
+using QuantizeActFn = void (*)(const float* x, uint8_t* dst, int64_t n);
+// out[j] = dot(weight row w, activation row j) for j < n_act <= kQDotMaxRows; activation row j
+// starts at act + j * act_stride bytes.
+using QDotFn = void (*)(int64_t n, const uint8_t* w, const uint8_t* act, size_t act_stride, int n_act, float* out);
+
+// y[t * y_stride + r] = dot(weight row r, activation row t) for r < n_rows and t < n_tok, both
+// multiples of kGemmTile; weight rows are row_bytes apart, activation rows act_stride.
+using GemmFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act,
+                        size_t act_stride, int64_t n_tok, float* y, size_t y_stride);
+inline constexpr int64_t kGemmTile = 16;
+
 // The kernels of one storage type at one ISA level (like ggml's type_traits).
 struct TypeKernels {
   DequantizeRowFn to_float = nullptr;
   DotRowFn dot = nullptr;
+  // Integer-dot path (null for the float types): activations quantized with quantize_act into
+  // blocks of act_block_elems values / act_block_bytes bytes, then qdot.
+  QuantizeActFn quantize_act = nullptr;
+  int64_t act_block_elems = 0;
+  size_t act_block_bytes = 0;
+  QDotFn qdot = nullptr;
+  // Optional whole-tile GEMM on the same activation blocks (AMX), for batches of tokens.
+  GemmFn gemm = nullptr;
 };
 
 // Kernels for `type` at the active ISA level (see active_isa()); nullptr when unsupported.

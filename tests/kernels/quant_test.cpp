@@ -10,6 +10,7 @@
 #include "kernels/dot_scalar.h"
 #include "kernels/fp16.h"
 #include "kernels/matmul.h"
+#include "kernels/qdot.h"
 #include "kernels/quant_blocks.h"
 #include "kernels/type_traits.h"
 
@@ -344,7 +345,7 @@ TEST_P(QuantTypeTest, DotMatchesDequantizeThenDot) {
     want += static_cast<double>(w[i]) * x[i];
     scale += std::abs(static_cast<double>(w[i]) * x[i]);
   }
-  for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+  for (Isa isa : kAllIsas) {
     const TypeKernels* k = type_kernels(type, isa);
     if (k == nullptr) continue;  // CPU lacks this level
     const float got = k->dot(b.bytes.data(), x.data(), b.n);
@@ -362,8 +363,32 @@ INSTANTIATE_TEST_SUITE_P(Types, QuantTypeTest,
                          ::testing::ValuesIn(supported_tensor_types().begin(), supported_tensor_types().end()),
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
 
-// matmul over quantized rows: one token (the dot path) and several (dequantize once, then f32
-// dots) both agree with a double-precision product of the dequantized weights.
+// The activations a type's matmul really multiplies: x itself for the float path, x rounded
+// through the type's 8-bit activation blocks for the integer path.
+std::vector<float> effective_activations(const TypeKernels& k, const std::vector<float>& x) {
+  if (k.qdot == nullptr) return x;
+  const auto n = static_cast<int64_t>(x.size());
+  std::vector<uint8_t> q(static_cast<size_t>(n / k.act_block_elems) * k.act_block_bytes);
+  k.quantize_act(x.data(), q.data(), n);
+  std::vector<float> out(x.size());
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t blk = i / k.act_block_elems, l = i % k.act_block_elems;
+    const uint8_t* p = q.data() + static_cast<size_t>(blk) * k.act_block_bytes;
+    if (k.act_block_elems == kQKK) {
+      const auto* b = reinterpret_cast<const BlockQ8_K*>(p);
+      out[static_cast<size_t>(i)] = b->d * static_cast<float>(b->qs[l]);
+    } else {
+      const auto* b = reinterpret_cast<const BlockQ8A*>(p);
+      out[static_cast<size_t>(i)] = b->d * static_cast<float>(b->qs[l]);
+    }
+  }
+  return out;
+}
+
+// matmul over quantized rows, one token and several (the tiled path), at every ISA level:
+// equal to a double-precision product of the dequantized weights with the activations the
+// kernels use (8-bit rounded for the integer path), which themselves stay within 8-bit
+// rounding of the float activations.
 TEST_P(QuantTypeTest, MatmulMatchesDequantizedReference) {
   const TensorType type = GetParam();
   const int64_t rows = 5;
@@ -373,22 +398,150 @@ TEST_P(QuantTypeTest, MatmulMatchesDequantizedReference) {
   std::mt19937 rng(9);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   ThreadPool pool(2);
-  for (int64_t n_tok : {1, 3}) {
+  for (int64_t n_tok : {1, 3, 9}) {
     std::vector<float> x(static_cast<size_t>(cols * n_tok)), y(static_cast<size_t>(rows * n_tok));
     for (auto& v : x) v = dist(rng);
     MatrixView m{type, cols, rows, b.bytes.size() / static_cast<size_t>(rows), b.bytes.data()};
     matmul(m, x.data(), n_tok, y.data(), pool);
+    const TypeKernels* k = type_kernels(type);
+    std::vector<float> xe(x.size());
+    for (int64_t t = 0; t < n_tok; ++t) {
+      std::vector<float> row(x.begin() + t * cols, x.begin() + (t + 1) * cols);
+      const auto e = effective_activations(*k, row);
+      for (int64_t c = 0; c < cols; ++c) {
+        ASSERT_NEAR(e[c], row[c], std::abs(row[c]) / 100 + 4.0 / 127) << "activation " << c;  // 8-bit rounding
+        xe[t * cols + c] = e[c];
+      }
+    }
     for (int64_t t = 0; t < n_tok; ++t) {
       for (int64_t r = 0; r < rows; ++r) {
         double want = 0, scale = 0;
         for (int64_t c = 0; c < cols; ++c) {
-          const double p = static_cast<double>(w[r * cols + c]) * x[t * cols + c];
+          const double p = static_cast<double>(w[r * cols + c]) * xe[t * cols + c];
           want += p;
           scale += std::abs(p);
         }
         EXPECT_NEAR(y[t * rows + r], want, 1e-5 * scale + 1e-30) << "tokens " << n_tok << " row " << r;
       }
     }
+  }
+}
+
+// Activation rows that stress the 8-bit quantizers: zeros, huge and tiny magnitudes, a lone
+// spike, all-equal values, plus ordinary random rows.
+std::vector<std::vector<float>> activation_cases(int64_t n) {
+  std::mt19937 rng(17);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<std::vector<float>> cases;
+  auto add = [&](auto f) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) x[static_cast<size_t>(i)] = f(i);
+    cases.push_back(std::move(x));
+  };
+  add([&](int64_t) { return dist(rng); });
+  add([&](int64_t) { return dist(rng) * 1e3f; });
+  add([](int64_t) { return 0.0f; });
+  add([&](int64_t i) { return (i % 2 ? 1.0f : -1.0f) * 1e34f * std::abs(dist(rng)); });
+  add([&](int64_t) { return dist(rng) * 1e-38f; });  // subnormal range
+  add([](int64_t i) { return i % 37 == 5 ? -1e6f : 0.0f; });
+  add([](int64_t) { return -2.5f; });
+  return cases;
+}
+
+// Every ISA level's integer dot equals the scalar reference (up to float summation order) for
+// 1..kQDotMaxRows activation rows, and the scalar reference equals the double-precision dot of
+// the dequantized weights with the dequantized activation blocks.
+TEST_P(QuantTypeTest, IntegerDotMatchesScalarReferenceAtEveryLevel) {
+  // Scale products of subnormal activations lose relative precision; below this nothing counts.
+  constexpr double kSubnormalNoise = 1e-38;
+  const TensorType type = GetParam();
+  const TypeKernels* ref = type_kernels(type, Isa::Scalar);
+  if (ref->qdot == nullptr) GTEST_SKIP() << "float type: no integer dot";
+  const Blocks b = make_random(type, 16, 23);
+  const int64_t n = b.n;
+  const auto w = dequantize(type, b.bytes.data(), n);
+  const auto cases = activation_cases(n);
+  const size_t act_row = static_cast<size_t>(n / ref->act_block_elems) * ref->act_block_bytes;
+  std::vector<uint8_t> act(act_row * cases.size());
+  std::vector<double> want(cases.size()), scale(cases.size());
+  for (size_t c = 0; c < cases.size(); ++c) {
+    ref->quantize_act(cases[c].data(), act.data() + c * act_row, n);
+    const auto xe = effective_activations(*ref, cases[c]);
+    for (int64_t i = 0; i < n; ++i) {
+      want[c] += static_cast<double>(w[i]) * xe[i];
+      scale[c] += std::abs(static_cast<double>(w[i]) * xe[i]);
+    }
+  }
+  for (size_t c0 = 0; c0 < cases.size(); ++c0) {
+    for (int na = 1; na <= kQDotMaxRows && c0 + na <= cases.size(); ++na) {
+      float ref_out[kQDotMaxRows];
+      ref->qdot(n, b.bytes.data(), act.data() + c0 * act_row, act_row, na, ref_out);
+      for (int j = 0; j < na; ++j) {
+        EXPECT_NEAR(ref_out[j], want[c0 + j], 1e-5 * scale[c0 + j] + kSubnormalNoise) << "scalar, case " << c0 + j;
+      }
+      for (Isa isa : kAllIsas) {
+        const TypeKernels* k = type_kernels(type, isa);
+        if (k == nullptr || k->qdot == nullptr) continue;  // CPU lacks the level, or it uses the float path
+        ASSERT_EQ(k->act_block_bytes, ref->act_block_bytes);
+        float out[kQDotMaxRows];
+        k->qdot(n, b.bytes.data(), act.data() + c0 * act_row, act_row, na, out);
+        for (int j = 0; j < na; ++j) {
+          EXPECT_NEAR(out[j], ref_out[j], 1e-5 * scale[c0 + j] + kSubnormalNoise)
+              << isa_name(isa) << " case " << c0 + j << " of " << na;
+        }
+      }
+    }
+  }
+}
+
+// The whole-tile GEMM kernels (AMX) and matmul's split between them and the qdot tiles (rows
+// and tokens left over from 16 x 16 tiles) agree with the scalar integer dot for every pair.
+TEST_P(QuantTypeTest, GemmAndMatmulTilesMatchScalarIntegerDot) {
+  const TensorType type = GetParam();
+  const TypeKernels* ref = type_kernels(type, Isa::Scalar);
+  if (ref->qdot == nullptr) GTEST_SKIP() << "float type: no integer dot";
+  const int64_t rows = 40;
+  for (int blocks_per_row : {3, 8}) {
+    if (ref->act_block_elems == kQKK && blocks_per_row == 3) continue;
+    const Blocks b = make_random(type, blocks_per_row * static_cast<int>(rows), 31);
+    const int64_t cols = b.n / rows;
+    const size_t row_bytes = b.bytes.size() / static_cast<size_t>(rows);
+    const int64_t n_tok = 37;
+    std::mt19937 rng(4);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    std::vector<float> x(static_cast<size_t>(cols * n_tok));
+    for (auto& v : x) v = dist(rng);
+    const size_t act_row = static_cast<size_t>(cols / ref->act_block_elems) * ref->act_block_bytes;
+    std::vector<uint8_t> act(act_row * static_cast<size_t>(n_tok));
+    for (int64_t t = 0; t < n_tok; ++t) ref->quantize_act(&x[t * cols], act.data() + t * act_row, cols);
+    std::vector<float> want(static_cast<size_t>(rows * n_tok)), scale(want.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto wr = dequantize(type, b.bytes.data() + r * row_bytes, cols);
+      for (int64_t t = 0; t < n_tok; ++t) {
+        ref->qdot(cols, b.bytes.data() + r * row_bytes, act.data() + t * act_row, act_row, 1, &want[t * rows + r]);
+        for (int64_t c = 0; c < cols; ++c) scale[t * rows + r] += std::abs(wr[c] * x[t * cols + c]) * 1.01f;
+      }
+    }
+    for (Isa isa : kAllIsas) {
+      const TypeKernels* k = type_kernels(type, isa);
+      if (k == nullptr || k->gemm == nullptr) continue;
+      std::vector<float> y(want.size(), -1.0f);
+      k->gemm(cols, b.bytes.data(), row_bytes, 32, act.data(), act_row, 32, y.data(), static_cast<size_t>(rows));
+      for (int64_t t = 0; t < 32; ++t) {
+        for (int64_t r = 0; r < 32; ++r) {
+          ASSERT_NEAR(y[t * rows + r], want[t * rows + r], 1e-5 * scale[t * rows + r])
+              << isa_name(isa) << " row " << r << " token " << t;
+        }
+      }
+    }
+    // matmul at the active level: GEMM tiles where it has them, qdot for the rest (a type whose
+    // level has a vector float dot but no vector integer one takes the float path instead).
+    if (type_kernels(type)->qdot == nullptr) continue;
+    ThreadPool pool(2);
+    MatrixView m{type, cols, rows, row_bytes, b.bytes.data()};
+    std::vector<float> y(want.size());
+    matmul(m, x.data(), n_tok, y.data(), pool);
+    for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], want[i], 1e-5 * scale[i]) << "matmul element " << i;
   }
 }
 

@@ -1,0 +1,443 @@
+// AMX-INT8 GEMM for prompt processing: the symmetric 32-value types (Q4_0, Q5_0, Q8_0) and the
+// K types Q4_K, Q5_K, Q6_K (see gemm_k).
+// This file alone is compiled with -mamx-tile -mamx-int8 (plus AVX-512); like avx2.cpp it keeps
+// everything in an anonymous namespace. One TDPBUSD multiplies a 16-row x 32-value weight tile
+// (codes as unsigned bytes: Q4_0/Q5_0 nibbles, Q8_0 as q ^ 0x80) by the matching block of 16
+// activation rows, giving the 16 x 16 integer block dots; each is then corrected for the code
+// offset (offset * sum(x)) and scaled by d_w * d_x in AVX-512 float, since every 32-value block
+// has its own scales. Two tile sets alternate so the tile unit works while floats are scaled.
+#include "kernels/amx.h"
+
+#if defined(__AMX_TILE__) && defined(__AMX_INT8__) && defined(__AVX512F__) && defined(__F16C__)
+#include <immintrin.h>
+
+#include <cstring>
+#include <vector>
+
+#include "kernels/quant_blocks.h"
+
+// GCC 12's AVX-512 intrinsics start some results from _mm512_undefined_*(), which its
+// -Wmaybe-uninitialized / -Wuninitialized report at every use (a known false positive).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace minerva::amx {
+
+namespace {
+using namespace quant;
+
+constexpr int kTile = 16;  // rows of weights and of activations per tile
+
+float half(uint16_t h) { return _cvtsh_ss(h); }
+
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+// Tiles 0/3: 16 x 16 int32 results; 1/4: 16 weight rows x 32 code bytes; 2/5: activations, 8
+// rows of (16 tokens x 4 consecutive bytes), the layout TDPBUSD wants for its second operand.
+void configure_tiles() {
+  TileConfig c;
+  for (int t : {0, 3}) {
+    c.rows[t] = kTile;
+    c.colsb[t] = kTile * 4;
+  }
+  for (int t : {1, 4}) {
+    c.rows[t] = kTile;
+    c.colsb[t] = kQK;
+  }
+  for (int t : {2, 5}) {
+    c.rows[t] = kQK / 4;
+    c.colsb[t] = kTile * 4;
+  }
+  // GCC 12 does not see ldtilecfg read the struct and drops the stores above without this.
+  __asm__ volatile("" : : "r"(&c) : "memory");
+  _tile_loadconfig(&c);
+}
+
+// out[0..16) = low nibbles of qs[0..16), out[16..32) = the high nibbles.
+void nibbles(const uint8_t* qs, uint8_t* out) {
+  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i v = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
+}
+
+// Unsigned codes of one block (32 bytes, value order) and the code offset as a left shift.
+struct Q4_0U {
+  using Block = BlockQ4_0;
+  static constexpr int offset_shift = 3;  // codes - 8
+  static void codes(const Block& b, uint8_t* out) { nibbles(b.qs, out); }
+};
+struct Q5_0U {
+  using Block = BlockQ5_0;
+  static constexpr int offset_shift = 4;  // codes - 16
+  static void codes(const Block& b, uint8_t* out) {
+    uint32_t h;
+    std::memcpy(&h, b.qh, 4);
+    nibbles(b.qs, out);
+    for (int j = 0; j < kQK; ++j) out[j] = static_cast<uint8_t>(out[j] | (((h >> j) & 1u) << 4));
+  }
+};
+struct Q8_0U {
+  using Block = BlockQ8_0;
+  static constexpr int offset_shift = 7;  // (q ^ 0x80) - 128
+  static void codes(const Block& b, uint8_t* out) {
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                        _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80))));
+  }
+};
+
+// Per (token group, block): the activation tile, offset * sum for each token, and d_x.
+struct PackedActs {
+  std::vector<uint8_t> tiles;  // [group][block][8][64]
+  std::vector<int32_t> offs;   // [group][block][16]
+  std::vector<float> dx;       // [group][block][16]
+};
+
+void pack_acts(const uint8_t* act, size_t act_stride, int64_t n_groups, int64_t nb, int shift, PackedActs& p) {
+  const auto cells = static_cast<size_t>(n_groups * nb);
+  p.tiles.resize(cells * 512);
+  p.offs.resize(cells * kTile);
+  p.dx.resize(cells * kTile);
+  for (int64_t g = 0; g < n_groups; ++g) {
+    for (int n = 0; n < kTile; ++n) {
+      const auto* x = reinterpret_cast<const BlockQ8A*>(act + static_cast<size_t>(g * kTile + n) * act_stride);
+      for (int64_t i = 0; i < nb; ++i) {
+        const auto cell = static_cast<size_t>(g * nb + i);
+        uint8_t* t = p.tiles.data() + cell * 512;
+        for (int k = 0; k < kQK / 4; ++k) std::memcpy(t + k * 64 + 4 * n, x[i].qs + 4 * k, 4);
+        p.offs[cell * kTile + static_cast<size_t>(n)] = x[i].sum * (1 << shift);
+        p.dx[cell * kTile + static_cast<size_t>(n)] = x[i].d;
+      }
+    }
+  }
+}
+
+// acc[m] (lanes = tokens) += (c[m] - offs) * d_w[m] * d_x for one block's 16 x 16 results.
+inline void scale_block(const int32_t* c, const int32_t* offs, const float* dx, const float* dw, __m512* acc) {
+  const __m512i o = _mm512_loadu_si512(offs);
+  const __m512 d = _mm512_loadu_ps(dx);
+  for (int m = 0; m < kTile; ++m) {
+    const __m512i v = _mm512_sub_epi32(_mm512_load_si512(c + m * kTile), o);
+    acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(_mm512_set1_ps(dw[m]), d), acc[m]);
+  }
+}
+
+template <typename Op>
+void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
+          int64_t n_tok, float* y, size_t y_stride) {
+  const int64_t nb = n / kQK;
+  const int64_t n_groups = n_tok / kTile;
+  thread_local PackedActs p;
+  thread_local std::vector<uint8_t> wcodes;  // [16 rows][n]
+  thread_local std::vector<float> dw;        // [block][16 rows]
+  pack_acts(act, act_stride, n_groups, nb, Op::offset_shift, p);
+  wcodes.resize(static_cast<size_t>(kTile * n));
+  dw.resize(static_cast<size_t>(nb * kTile));
+  alignas(64) int32_t c0[kTile * kTile];
+  alignas(64) int32_t c1[kTile * kTile];
+  configure_tiles();
+  const auto stride = static_cast<size_t>(n);
+  for (int64_t r0 = 0; r0 + kTile <= n_rows; r0 += kTile) {
+    for (int m = 0; m < kTile; ++m) {
+      const auto* b = reinterpret_cast<const typename Op::Block*>(w + static_cast<size_t>(r0 + m) * row_bytes);
+      for (int64_t i = 0; i < nb; ++i) {
+        Op::codes(b[i], wcodes.data() + static_cast<size_t>(m) * stride + static_cast<size_t>(i) * kQK);
+        dw[static_cast<size_t>(i * kTile + m)] = half(b[i].d);
+      }
+    }
+    for (int64_t g = 0; g < n_groups; ++g) {
+      __m512 acc[kTile];
+      for (auto& a : acc) a = _mm512_setzero_ps();
+      const auto cell0 = static_cast<size_t>(g * nb);
+      int64_t i = 0;
+      for (; i + 2 <= nb; i += 2) {
+        const size_t ca = cell0 + static_cast<size_t>(i), cb = ca + 1;
+        _tile_loadd(1, wcodes.data() + static_cast<size_t>(i) * kQK, stride);
+        _tile_loadd(2, p.tiles.data() + ca * 512, 64);
+        _tile_zero(0);
+        _tile_dpbusd(0, 1, 2);
+        _tile_loadd(4, wcodes.data() + static_cast<size_t>(i + 1) * kQK, stride);
+        _tile_loadd(5, p.tiles.data() + cb * 512, 64);
+        _tile_zero(3);
+        _tile_dpbusd(3, 4, 5);
+        _tile_stored(0, c0, 64);
+        scale_block(c0, &p.offs[ca * kTile], &p.dx[ca * kTile], &dw[static_cast<size_t>(i * kTile)], acc);
+        _tile_stored(3, c1, 64);
+        scale_block(c1, &p.offs[cb * kTile], &p.dx[cb * kTile], &dw[static_cast<size_t>((i + 1) * kTile)], acc);
+      }
+      if (i < nb) {  // an odd last block
+        const size_t ca = cell0 + static_cast<size_t>(i);
+        _tile_loadd(1, wcodes.data() + static_cast<size_t>(i) * kQK, stride);
+        _tile_loadd(2, p.tiles.data() + ca * 512, 64);
+        _tile_zero(0);
+        _tile_dpbusd(0, 1, 2);
+        _tile_stored(0, c0, 64);
+        scale_block(c0, &p.offs[ca * kTile], &p.dx[ca * kTile], &dw[static_cast<size_t>(i * kTile)], acc);
+      }
+      alignas(64) float out[kTile];
+      for (int m = 0; m < kTile; ++m) {
+        _mm512_store_ps(out, acc[m]);
+        for (int t = 0; t < kTile; ++t)
+          y[static_cast<size_t>(g * kTile + t) * y_stride + static_cast<size_t>(r0 + m)] = out[t];
+      }
+    }
+  }
+  _tile_release();
+}
+
+// ---- K types against Q8_K activations ----
+// Each 256-value block is cut into groups of G values (32 for Q4_K/Q5_K, 16 for Q6_K) with their
+// own integer scale: one TDPBUSD per group gives the 16 x 16 group dots C_g, and per block
+// sum_g (s_g * C_g - m_g * bsum_g) is scaled once by d_x, with s_g / m_g the weight's float
+// group scale and min term (Q6_K: its -32 code offset, 32 * s_g).
+
+// Tiles as configure_tiles(), for G-value groups.
+void configure_tiles_k(int group) {
+  TileConfig c;
+  for (int t : {0, 3}) {
+    c.rows[t] = kTile;
+    c.colsb[t] = kTile * 4;
+  }
+  for (int t : {1, 4}) {
+    c.rows[t] = kTile;
+    c.colsb[t] = static_cast<uint16_t>(group);
+  }
+  for (int t : {2, 5}) {
+    c.rows[t] = static_cast<uint8_t>(group / 4);
+    c.colsb[t] = kTile * 4;
+  }
+  __asm__ volatile("" : : "r"(&c) : "memory");
+  _tile_loadconfig(&c);
+}
+
+void scales_mins_k4(const uint8_t* q, int* sc, int* mn) {
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = q[j] & 63;
+    mn[j] = q[j + 4] & 63;
+  }
+  for (int j = 4; j < 8; ++j) {
+    sc[j] = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    mn[j] = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+// codes: 256 unsigned codes in value order; s, m: per-group scale and min term.
+struct Q4_KU {
+  using Block = BlockQ4_K;
+  static constexpr int group = 32;
+  static void decode(const Block& b, uint8_t* codes, float* s, float* m) {
+    int sc[8], mn[8];
+    scales_mins_k4(b.scales, sc, mn);
+    const float d = half(b.d), dmin = half(b.dmin);
+    for (int g = 0; g < 8; ++g) {
+      s[g] = d * static_cast<float>(sc[g]);
+      m[g] = dmin * static_cast<float>(mn[g]);
+    }
+    for (int g = 0; g < 8; g += 2) nibbles64(b.qs + 16 * g, codes + 32 * g);
+  }
+  // Low nibbles of 32 bytes are one group, high nibbles the next.
+  static void nibbles64(const uint8_t* q, uint8_t* out) {
+    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_and_si256(raw, m4));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4));
+  }
+};
+struct Q5_KU {
+  using Block = BlockQ5_K;
+  static constexpr int group = 32;
+  static void decode(const Block& b, uint8_t* codes, float* s, float* m) {
+    int sc[8], mn[8];
+    scales_mins_k4(b.scales, sc, mn);
+    const float d = half(b.d), dmin = half(b.dmin);
+    for (int g = 0; g < 8; ++g) {
+      s[g] = d * static_cast<float>(sc[g]);
+      m[g] = dmin * static_cast<float>(mn[g]);
+    }
+    for (int g = 0; g < 8; g += 2) Q4_KU::nibbles64(b.qs + 16 * g, codes + 32 * g);
+    for (int g = 0; g < 8; ++g) {
+      for (int l = 0; l < 32; ++l)
+        codes[32 * g + l] = static_cast<uint8_t>(codes[32 * g + l] | (((b.qh[l] >> g) & 1) << 4));
+    }
+  }
+};
+struct Q6_KU {
+  using Block = BlockQ6_K;
+  static constexpr int group = 16;
+  static void decode(const Block& b, uint8_t* codes, float* s, float* m) {
+    const float d = half(b.d);
+    for (int g = 0; g < 16; ++g) {
+      s[g] = d * static_cast<float>(b.scales[g]);
+      m[g] = 32.0f * s[g];  // codes carry +32
+    }
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = b.ql + 64 * h;
+      const uint8_t* qh = b.qh + 32 * h;
+      uint8_t* q = codes + 128 * h;
+      for (int l = 0; l < 32; ++l) {
+        q[l] = static_cast<uint8_t>((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4));
+        q[l + 32] = static_cast<uint8_t>((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+        q[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+        q[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+      }
+    }
+  }
+};
+
+// Per (token group, block): the 256 values as 64 rows of (16 tokens x 4 bytes), each group's
+// activation sums as floats, and d_x.
+struct PackedK {
+  std::vector<uint8_t> tiles;  // [group][block][64][64]
+  std::vector<float> bsum;     // [group][block][256 / G][16]
+  std::vector<float> dx;       // [group][block][16]
+};
+
+void pack_k(const uint8_t* act, size_t act_stride, int64_t n_groups, int64_t nb, int group, PackedK& p) {
+  const int ng = kQKK / group;
+  const auto cells = static_cast<size_t>(n_groups * nb);
+  p.tiles.resize(cells * 4096);
+  p.bsum.resize(cells * static_cast<size_t>(ng) * kTile);
+  p.dx.resize(cells * kTile);
+  for (int64_t tg = 0; tg < n_groups; ++tg) {
+    for (int n = 0; n < kTile; ++n) {
+      const auto* x = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(tg * kTile + n) * act_stride);
+      for (int64_t i = 0; i < nb; ++i) {
+        const auto cell = static_cast<size_t>(tg * nb + i);
+        uint8_t* t = p.tiles.data() + cell * 4096;
+        for (int k = 0; k < kQKK / 4; ++k) std::memcpy(t + k * 64 + 4 * n, x[i].qs + 4 * k, 4);
+        for (int g = 0; g < ng; ++g) {
+          int sum = 0;
+          for (int j = g * group / 16; j < (g + 1) * group / 16; ++j) sum += x[i].bsums[j];
+          p.bsum[(cell * static_cast<size_t>(ng) + static_cast<size_t>(g)) * kTile + static_cast<size_t>(n)] =
+              static_cast<float>(sum);
+        }
+        p.dx[cell * kTile + static_cast<size_t>(n)] = x[i].d;
+      }
+    }
+  }
+}
+
+// blk[m] (lanes = tokens) += s[m] * C[m] - m_[m] * bsum for one group's 16 x 16 results.
+inline void scale_group(const int32_t* c, const float* bsum, const float* s, const float* mterm, __m512* blk) {
+  const __m512 bs = _mm512_loadu_ps(bsum);
+  for (int m = 0; m < kTile; ++m) {
+    const __m512 v = _mm512_cvtepi32_ps(_mm512_load_si512(c + m * kTile));
+    blk[m] = _mm512_fnmadd_ps(bs, _mm512_set1_ps(mterm[m]), _mm512_fmadd_ps(v, _mm512_set1_ps(s[m]), blk[m]));
+  }
+}
+
+template <typename Op>
+void gemm_k(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
+            int64_t n_tok, float* y, size_t y_stride) {
+  constexpr int G = Op::group;
+  constexpr int NG = kQKK / G;
+  const int64_t nb = n / kQKK;
+  const int64_t n_groups = n_tok / kTile;
+  thread_local PackedK p;
+  thread_local std::vector<uint8_t> wcodes;  // [16 rows][n]
+  thread_local std::vector<float> ws, wm;    // [block][group][16 rows]
+  pack_k(act, act_stride, n_groups, nb, G, p);
+  wcodes.resize(static_cast<size_t>(kTile * n));
+  ws.resize(static_cast<size_t>(nb * NG * kTile));
+  wm.resize(ws.size());
+  alignas(64) int32_t c0[kTile * kTile];
+  alignas(64) int32_t c1[kTile * kTile];
+  configure_tiles_k(G);
+  const auto stride = static_cast<size_t>(n);
+  for (int64_t r0 = 0; r0 + kTile <= n_rows; r0 += kTile) {
+    for (int m = 0; m < kTile; ++m) {
+      const auto* b = reinterpret_cast<const typename Op::Block*>(w + static_cast<size_t>(r0 + m) * row_bytes);
+      for (int64_t i = 0; i < nb; ++i) {
+        float s[NG], mt[NG];
+        Op::decode(b[i], wcodes.data() + static_cast<size_t>(m) * stride + static_cast<size_t>(i) * kQKK, s, mt);
+        for (int g = 0; g < NG; ++g) {
+          ws[static_cast<size_t>((i * NG + g) * kTile + m)] = s[g];
+          wm[static_cast<size_t>((i * NG + g) * kTile + m)] = mt[g];
+        }
+      }
+    }
+    for (int64_t tg = 0; tg < n_groups; ++tg) {
+      __m512 acc[kTile];
+      for (auto& a : acc) a = _mm512_setzero_ps();
+      for (int64_t i = 0; i < nb; ++i) {
+        const auto cell = static_cast<size_t>(tg * nb + i);
+        const uint8_t* at = p.tiles.data() + cell * 4096;
+        const uint8_t* wt = wcodes.data() + static_cast<size_t>(i) * kQKK;
+        const float* bs = &p.bsum[cell * NG * kTile];
+        const size_t sc0 = static_cast<size_t>(i * NG) * kTile;
+        __m512 blk[kTile];
+        for (auto& v : blk) v = _mm512_setzero_ps();
+        for (int g = 0; g < NG; g += 2) {
+          _tile_loadd(1, wt + g * G, stride);
+          _tile_loadd(2, at + g * G * 16, 64);
+          _tile_zero(0);
+          _tile_dpbusd(0, 1, 2);
+          _tile_loadd(4, wt + (g + 1) * G, stride);
+          _tile_loadd(5, at + (g + 1) * G * 16, 64);
+          _tile_zero(3);
+          _tile_dpbusd(3, 4, 5);
+          _tile_stored(0, c0, 64);
+          scale_group(c0, bs + g * kTile, &ws[sc0 + static_cast<size_t>(g) * kTile],
+                      &wm[sc0 + static_cast<size_t>(g) * kTile], blk);
+          _tile_stored(3, c1, 64);
+          scale_group(c1, bs + (g + 1) * kTile, &ws[sc0 + static_cast<size_t>(g + 1) * kTile],
+                      &wm[sc0 + static_cast<size_t>(g + 1) * kTile], blk);
+        }
+        const __m512 dx = _mm512_loadu_ps(&p.dx[cell * kTile]);
+        for (int m = 0; m < kTile; ++m) acc[m] = _mm512_fmadd_ps(blk[m], dx, acc[m]);
+      }
+      alignas(64) float out[kTile];
+      for (int m = 0; m < kTile; ++m) {
+        _mm512_store_ps(out, acc[m]);
+        for (int t = 0; t < kTile; ++t)
+          y[static_cast<size_t>(tg * kTile + t) * y_stride + static_cast<size_t>(r0 + m)] = out[t];
+      }
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace
+
+TypeKernels kernels(TensorType type) {
+  TypeKernels k;
+  switch (type) {
+    case TensorType::Q4_0:
+      k.gemm = gemm<Q4_0U>;
+      break;
+    case TensorType::Q5_0:
+      k.gemm = gemm<Q5_0U>;
+      break;
+    case TensorType::Q8_0:
+      k.gemm = gemm<Q8_0U>;
+      break;
+    case TensorType::Q4_K:
+      k.gemm = gemm_k<Q4_KU>;
+      break;
+    case TensorType::Q5_K:
+      k.gemm = gemm_k<Q5_KU>;
+      break;
+    case TensorType::Q6_K:
+      k.gemm = gemm_k<Q6_KU>;
+      break;
+    default:
+      break;
+  }
+  return k;
+}
+
+}  // namespace minerva::amx
+
+#else  // not built for x86 with AMX: no variants
+
+namespace minerva::amx {
+TypeKernels kernels(TensorType /*type*/) { return TypeKernels{}; }
+}  // namespace minerva::amx
+
+#endif

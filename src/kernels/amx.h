@@ -1,0 +1,13 @@
+#pragma once
+
+#include "formats/tensor_type.h"
+#include "kernels/type_traits.h"
+
+namespace minerva::amx {
+
+// AMX-INT8 GEMM kernels for `type` (only `gemm` set; null where there is none). amx.cpp is
+// compiled with AMX and AVX-512 enabled, so call this only after cpu_supports(Isa::Amx), which
+// also obtains the OS permission to use the tile registers.
+TypeKernels kernels(TensorType type);
+
+}  // namespace minerva::amx
