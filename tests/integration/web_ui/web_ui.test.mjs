@@ -239,6 +239,7 @@ test('the model picker shows format, backend and state, and the chosen model and
   assert.match(await error.textContent(), /backend 'llama_cpp' is not available.*HTTP 503/);
   assert.equal(requests[1].backend, 'llama_cpp');
   assert.equal(await page.locator('#prompt').inputValue(), 'Hello again');
+  await page.screenshot({ path: path.join(artifacts, 'web_ui_error.png') });
   await context.close();
 });
 
@@ -293,6 +294,7 @@ test('markup in model output is shown as text; Markdown and code blocks are rend
   assert.equal(await body.locator('a').getAttribute('href'), 'https://example.com/');
   assert.equal(await body.locator('.code-block code.language-html').textContent(),
     '<iframe src="javascript:window.pwned=3"></iframe>');
+  await page.screenshot({ path: path.join(artifacts, 'web_ui_markdown.png') });
   await context.close();
 });
 
