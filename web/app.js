@@ -16,6 +16,7 @@
 
   const history = []; // {role, content} turns that the next request sends
   let controller = null; // AbortController of the request in flight
+  let conversation = 0; // bumped by New chat, so a request from the old one leaves the new alone
 
   function headers(json) {
     const h = {};
@@ -154,10 +155,13 @@
     const reader = body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
+    let carry = ''; // a trailing CR may be the first half of a CRLF
     for (;;) {
       const { value, done } = await reader.read();
-      buffer += decoder.decode(value ?? new Uint8Array(), { stream: !done });
-      buffer = buffer.replace(/\r\n?/g, '\n');
+      let text = carry + decoder.decode(value ?? new Uint8Array(), { stream: !done });
+      carry = !done && text.endsWith('\r') ? '\r' : '';
+      if (carry) text = text.slice(0, -1);
+      buffer += text.replace(/\r\n?/g, '\n');
       let cut;
       while ((cut = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, cut);
@@ -188,6 +192,8 @@
     let servedBy = null;
     let failure = null;
     let stopped = false;
+    let finish = null; // finish_reason, or 'done' after [DONE]
+    const conv = conversation;
     const t0 = performance.now();
     let tFirst = null;
 
@@ -198,11 +204,19 @@
       const res = await fetch('v1/chat/completions', {
         method: 'POST', headers: headers(true), body: JSON.stringify(request), signal: controller.signal,
       });
+      if (res.status === 401) {
+        ui.settings.open = true;
+        throw new Error(`${await errorFromResponse(res)}. Enter the server's key in Settings → API key.`);
+      }
       if (!res.ok) throw new Error(await errorFromResponse(res));
       servedBy = res.headers.get('X-Minerva-Backend');
       setStatus('Generating…');
       for await (const data of sseEvents(res.body)) {
-        if (data === '[DONE]') break;
+        if (conv !== conversation) break;
+        if (data === '[DONE]') {
+          finish ??= 'done';
+          break;
+        }
         let chunk;
         try {
           chunk = JSON.parse(data);
@@ -212,6 +226,7 @@
         if (chunk.error) throw new Error(describeError(0, chunk));
         if (chunk.usage) usage = chunk.usage;
         if (typeof chunk.backend === 'string') servedBy = chunk.backend;
+        if (chunk.choices?.[0]?.finish_reason) finish = chunk.choices[0].finish_reason;
         const piece = chunk.choices?.[0]?.delta?.content;
         if (typeof piece === 'string' && piece) {
           if (tFirst === null) tFirst = performance.now();
@@ -229,6 +244,10 @@
       answer.classList.remove('streaming');
     }
     const tEnd = performance.now();
+    if (conv !== conversation) return; // New chat was pressed meanwhile
+    if (failure === null && !stopped && finish === null) {
+      failure = 'the connection closed before the answer was complete';
+    }
 
     if (!content && (failure !== null || stopped)) {
       // Nothing came back: take the turn out so the user can fix the settings and resend it.
@@ -244,7 +263,7 @@
     const tokens = usage?.completion_tokens ?? chunks;
     const parts = [];
     if (stopped) parts.push('stopped');
-    parts.push(`${tokens} token${tokens === 1 ? '' : 's'}`);
+    parts.push(`${tokens} token${tokens === 1 ? '' : 's'}${finish === 'length' ? ' (max tokens reached)' : ''}`);
     if (tFirst !== null) {
       // Speed over the tokens after the first, whose wait is the time to first token.
       const genSeconds = (tEnd - tFirst) / 1000;
@@ -292,6 +311,7 @@
     ui.prompt.focus();
   });
   ui.newChat.addEventListener('click', () => {
+    conversation += 1;
     controller?.abort();
     history.length = 0;
     ui.transcript.replaceChildren();

@@ -148,7 +148,7 @@ test('an answer streams in token by token, then shows tokens/s and time to first
   assert.ok(updates >= 5, `the answer was drawn ${updates} times while streaming`);
   const stats = await answer.locator('.stats').textContent();
   t.diagnostic(`${updates} updates while streaming; ${stats}`);
-  assert.match(stats, /^\d+ tokens · [0-9.]+ tokens\/s · first token after \d+ ms$/);
+  assert.match(stats, /^\d+ tokens( \(max tokens reached\))? · [0-9.]+ tokens\/s · first token after \d+ ms$/);
   const firstText = (await answer.locator('.body').textContent()).trim();
   assert.ok(firstText.length > 20, firstText);
   await page.screenshot({ path: path.join(artifacts, 'web_ui_answer.png'), fullPage: true });
@@ -200,6 +200,39 @@ test('Stop cancels the stream mid-answer and the server frees the slot', async (
   await ask(page, 'Again');
   assert.match(await (await waitForAnswer(page)).locator('.stats').textContent(), /^\d+ tokens/);
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('New chat during an answer cancels it and starts an empty conversation', async () => {
+  const { context, page, requests, errors } = await openChat();
+  await setField(page, '#max-tokens', ctx - 96);
+  await setField(page, '#temperature', 0);
+  await ask(page, 'Once upon a time');
+  await page.waitForFunction(() => document.querySelector('.msg.assistant .body')?.textContent.length > 20);
+  await page.click('#new-chat');
+  assert.equal(await page.locator('.msg').count(), 0);
+  assert.equal(await page.locator('#status').textContent(), 'New chat.');
+  await setField(page, '#max-tokens', 8);
+  await ask(page, 'Hi');
+  await waitForAnswer(page);
+  assert.equal(await page.locator('.msg').count(), 2, 'nothing of the cancelled answer comes back');
+  assert.deepEqual(requests[1].messages, [{ role: 'user', content: 'Hi' }]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a stream that ends without finishing is reported', async () => {
+  const context = await browser.newContext();
+  await context.addInitScript((key) => localStorage.setItem('minerva.apiKey', key), apiKey);
+  const chunk = { object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'Half an answer' } }] };
+  await context.route('**/v1/chat/completions', (route) =>
+    route.fulfill({ status: 200, contentType: 'text/event-stream', body: `data: ${JSON.stringify(chunk)}\r\n\r\n` }));
+  const page = await context.newPage();
+  await page.goto(base);
+  await ask(page, 'Hi');
+  await waitForAnswer(page);
+  assert.equal(await lastAnswer(page).locator('.body').textContent(), 'Half an answer');
+  assert.match(await page.locator('.msg.error').textContent(), /connection closed before the answer was complete/);
   await context.close();
 });
 
