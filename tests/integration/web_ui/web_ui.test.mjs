@@ -153,6 +153,7 @@ test('an answer streams in token by token, then shows tokens/s and time to first
   assert.ok(firstText.length > 20, firstText);
   await page.screenshot({ path: path.join(artifacts, 'web_ui_answer.png'), fullPage: true });
 
+  await setField(page, '#max-tokens', 50);
   await ask(page, 'And then?');
   await waitForAnswer(page);
   assert.equal(requests.length, 2);
@@ -161,7 +162,7 @@ test('an answer streams in token by token, then shows tokens/s and time to first
   assert.equal(turns[0].content, 'Tell me\na story');
   assert.equal(turns[1].content.trim().replace(/\s+/g, ' '), firstText.replace(/\s+/g, ' '));
   assert.equal(requests[1].stream, true);
-  assert.equal(requests[1].max_tokens, 600);
+  assert.equal(requests[1].max_tokens, 50);
   assert.equal(requests[1].temperature, 0);
   assert.equal(requests[1].seed, 42);
   assert.equal('backend' in requests[1], false, 'auto sends no backend field');
@@ -199,6 +200,19 @@ test('Stop cancels the stream mid-answer and the server frees the slot', async (
   await setField(page, '#max-tokens', 8);
   await ask(page, 'Again');
   assert.match(await (await waitForAnswer(page)).locator('.stats').textContent(), /^\d+ tokens/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('Escape in the message box stops the answer', async () => {
+  const { context, page, errors } = await openChat();
+  await setField(page, '#max-tokens', ctx - 96);
+  await setField(page, '#temperature', 0);
+  await ask(page, 'Once upon a time');
+  await page.waitForFunction(() => document.querySelector('.msg.assistant .body')?.textContent.length > 20);
+  await page.press('#prompt', 'Escape');
+  await page.locator('#status', { hasText: 'Stopped.' }).waitFor();
+  assert.match(await lastAnswer(page).locator('.stats').textContent(), /^stopped · /);
   assert.deepEqual(errors, []);
   await context.close();
 });
