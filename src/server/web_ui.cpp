@@ -22,16 +22,19 @@ std::string etag_of(std::string_view body) {
     h ^= static_cast<unsigned char>(c);
     h *= 1099511628211ULL;
   }
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+  char buf[32];
+  // Weak: the same file may be sent gzip-compressed or not (httplib decides per request).
+  std::snprintf(buf, sizeof buf, "W/\"%016llx\"", static_cast<unsigned long long>(h));
   return buf;
 }
 
-// If-None-Match holds one or more comma-separated tags (possibly weak, W/"..."), or "*".
+// If-None-Match holds one or more comma-separated tags, weak (W/"...") or not, or "*"; the
+// comparison is weak, so only the quoted part counts.
 bool etag_matches(const std::string& if_none_match, const std::string& etag) {
   if (if_none_match.empty()) return false;
   if (if_none_match == "*") return true;
-  return if_none_match.find(etag) != std::string::npos;
+  const std::string_view quoted = std::string_view(etag).substr(etag.find('"'));
+  return if_none_match.find(quoted) != std::string::npos;
 }
 
 // httplib route patterns are regular expressions; the asset paths only need '.' escaped.
