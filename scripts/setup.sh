@@ -10,6 +10,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev                    # JSON, command line
   libpcre2-dev libutf8proc-dev                       # tokenizer regexes, Unicode normalization
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev  # HTTP server (the packaged library is built with TLS + compression)
+  chromium chromium-driver                           # the chat page's browser tests (playwright-core drives it)
 )
 
 # Node.js runs the OpenAI client compatibility test; most machines of this kind ship it.
@@ -21,17 +22,19 @@ for p in "${PACKAGES[@]}"; do
 done
 
 install_npm_packages() {
-  # The official OpenAI Node client, pinned by package-lock.json, for tests/integration.
-  local dir
-  dir="$(dirname "$0")/../tests/integration/openai_client"
-  if [ -f "$dir/node_modules/openai/package.json" ]; then
-    return 0
-  fi
-  echo "setup: installing npm packages in tests/integration/openai_client"
-  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
-    echo "setup: npm ci failed in $dir (is the npm registry reachable?)" >&2
-    exit 1
-  fi
+  # Pinned by each folder's package-lock.json: the official OpenAI Node client, and
+  # playwright-core (driving Debian's chromium; it never downloads a browser of its own).
+  local root dir
+  root="$(dirname "$0")/../tests/integration"
+  for pkg in openai_client/openai web_ui/playwright-core; do
+    dir="$root/${pkg%%/*}"
+    [ -f "$dir/node_modules/${pkg#*/}/package.json" ] && continue
+    echo "setup: installing npm packages in tests/integration/${pkg%%/*}"
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+      echo "setup: npm ci failed in $dir (is the npm registry reachable?)" >&2
+      exit 1
+    fi
+  done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -12,6 +12,7 @@
 #include "server/metrics.h"
 #include "server/request.h"
 #include "server/responses.h"
+#include "server/web_ui.h"
 
 namespace minerva {
 
@@ -133,7 +134,8 @@ void HttpServer::Impl::setup_routes() {
       res.set_header("Access-Control-Max-Age", "86400");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (opts.api_key.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
+    if (opts.api_key.empty() || req.path == "/health" || is_web_ui_path(req.path))
+      return httplib::Server::HandlerResponse::Unhandled;
     const std::string auth = req.get_header_value("Authorization");
     const std::string prefix = "Bearer ";
     if (auth.rfind(prefix, 0) != 0 || !keys_equal(auth.substr(prefix.size()), opts.api_key)) {
@@ -182,6 +184,7 @@ void HttpServer::Impl::setup_routes() {
                  t_log_tokens.empty() ? "" : " ", t_log_tokens.c_str());
   });
 
+  register_web_ui(http);
   http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     const int s = state.load();
     send_json(res, s == 1 ? 200 : (s == 0 ? 503 : 500),
