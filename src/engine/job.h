@@ -5,12 +5,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/sampler.h"
+#include "grammar/grammar.h"
 #include "util/error.h"
 
 namespace minerva {
@@ -23,6 +25,9 @@ struct GenerationRequest {
   std::vector<std::string> stop;                    // stop strings; the text stops before the first match
   std::vector<std::pair<Token, float>> logit_bias;  // added to the logits before sampling
   int32_t logprobs = -1;  // < 0: off; else report each token's log-probability and this many alternatives
+  // Constrained decoding: only tokens that keep the output a prefix of a sentence of this
+  // grammar are sampled, and end-of-generation only once the output is a whole sentence.
+  std::shared_ptr<const grammar::Grammar> grammar;
 };
 
 // Log-probability (under the model's distribution, before sampling filters) of one generated
@@ -43,6 +48,7 @@ struct GenerationUsage {
   double prompt_ms = 0.0;
   double generation_ms = 0.0;
   double queue_ms = 0.0;  // time waiting for a free slot
+  double grammar_ms = 0.0;  // computing and applying grammar token masks
 };
 
 // One message from the scheduler to the request's consumer. `text` is complete UTF-8 and
