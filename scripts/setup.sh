@@ -21,17 +21,19 @@ for p in "${PACKAGES[@]}"; do
 done
 
 install_npm_packages() {
-  # The official OpenAI Node client, pinned by package-lock.json, for tests/integration.
-  local dir
-  dir="$(dirname "$0")/../tests/integration/openai_client"
-  if [ -f "$dir/node_modules/openai/package.json" ]; then
-    return 0
-  fi
-  echo "setup: installing npm packages in tests/integration/openai_client"
-  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
-    echo "setup: npm ci failed in $dir (is the npm registry reachable?)" >&2
-    exit 1
-  fi
+  # npm packages pinned by each package-lock.json, for tests/integration: the official OpenAI Node
+  # client, and ajv + ajv-formats (an independent JSON Schema validator) for structured output.
+  local dir sub marker
+  for sub in openai_client:openai structured_output:ajv-formats; do
+    dir="$(dirname "$0")/../tests/integration/${sub%%:*}"
+    marker="$dir/node_modules/${sub##*:}/package.json"
+    [ -f "$marker" ] && continue
+    echo "setup: installing npm packages in tests/integration/${sub%%:*}"
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+      echo "setup: npm ci failed in $dir (is the npm registry reachable?)" >&2
+      exit 1
+    fi
+  done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

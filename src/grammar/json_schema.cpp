@@ -558,8 +558,9 @@ Result<std::string> SchemaConverter::visit_number(const json& s, const std::stri
     if (it == s.end()) continue;
     if (!it->is_number()) return schema_error(ptr + "/" + kw, "must be a number");
     const double v = it->get<double>();
-    const bool is_min = kw[0] == 'm' ? kw[1] == 'i' : kw[9] == 'M';
-    const bool exclusive = kw[0] == 'e';
+    const std::string k = kw;
+    const bool is_min = k == "minimum" || k == "exclusiveMinimum";
+    const bool exclusive = k[0] == 'e';
     if (std::fabs(v) > kLimit) return unsupported(ptr, kw, "bounds beyond 1e15");
     int64_t b = 0;
     if (integer) {
