@@ -47,7 +47,7 @@ struct GenerationUsage {
   int64_t completion_tokens = 0;
   double prompt_ms = 0.0;
   double generation_ms = 0.0;
-  double queue_ms = 0.0;  // time waiting for a free slot
+  double queue_ms = 0.0;    // time waiting for a free slot
   double grammar_ms = 0.0;  // computing and applying grammar token masks
 };
 

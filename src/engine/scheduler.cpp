@@ -53,7 +53,7 @@ struct Scheduler::Slot {
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<StreamingDetokenizer> detok;
   std::unique_ptr<StopStringFilter> stops;
-  std::vector<float> biased;  // logits + logit_bias and the grammar mask, when the request has them
+  std::vector<float> biased;                  // logits + logit_bias and the grammar mask, when the request has them
   std::unique_ptr<grammar::Matcher> matcher;  // when the request has a grammar
   std::unique_ptr<grammar::TokenMasker> masker;
   GenerationUsage usage;

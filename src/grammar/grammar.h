@@ -49,7 +49,7 @@ struct Grammar {
 };
 
 // Limits that keep hostile grammars from exhausting memory while compiling.
-inline constexpr uint32_t kMaxRepetition = 10000;     // the n of x{m,n}
+inline constexpr uint32_t kMaxRepetition = 10000;        // the n of x{m,n}
 inline constexpr size_t kMaxElements = size_t{1} << 21;  // elements after expanding repetitions
 
 // Parses GBNF: `name ::= alternatives` rules (a newline ends a rule, except inside parentheses

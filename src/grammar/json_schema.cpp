@@ -14,16 +14,32 @@ namespace {
 using json = nlohmann::ordered_json;
 
 // Keywords that only annotate: they never change which documents are valid.
-const std::set<std::string> kAnnotations = {
-    "title",    "description", "examples",   "default", "$schema", "$id",   "$comment", "readOnly",
-    "writeOnly", "deprecated", "$anchor", "strict", "name",    "$defs", "definitions"};
+const std::set<std::string> kAnnotations = {"title",   "description", "examples", "default",   "$schema",
+                                            "$id",     "$comment",    "readOnly", "writeOnly", "deprecated",
+                                            "$anchor", "strict",      "name",     "$defs",     "definitions"};
 
-const std::set<std::string> kSupported = {"type",     "properties", "required",    "additionalProperties",
-                                          "enum",     "const",      "items",       "prefixItems",
-                                          "minItems", "maxItems",   "anyOf",       "oneOf",
-                                          "allOf",    "$ref",       "minLength",   "maxLength",
-                                          "pattern",  "format",     "minimum",     "maximum",
-                                          "exclusiveMinimum", "exclusiveMaximum"};
+const std::set<std::string> kSupported = {"type",
+                                          "properties",
+                                          "required",
+                                          "additionalProperties",
+                                          "enum",
+                                          "const",
+                                          "items",
+                                          "prefixItems",
+                                          "minItems",
+                                          "maxItems",
+                                          "anyOf",
+                                          "oneOf",
+                                          "allOf",
+                                          "$ref",
+                                          "minLength",
+                                          "maxLength",
+                                          "pattern",
+                                          "format",
+                                          "minimum",
+                                          "maximum",
+                                          "exclusiveMinimum",
+                                          "exclusiveMaximum"};
 
 std::string escape_pointer(const std::string& key) {
   std::string out;
@@ -53,7 +69,8 @@ Error unsupported(const std::string& ptr, const std::string& keyword, const std:
 // double precision and generation cannot run away inside one.
 const std::map<std::string, std::string> kPrimitives = {
     {"ws", R"(( " " | "\n" [ \t]{0,20} )?)"},
-    {"json-char", R"([^"\\\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" ( [0-9a-cA-Ce-fE-F] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2} ) ))"},
+    {"json-char",
+     R"([^"\\\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" ( [0-9a-cA-Ce-fE-F] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2} ) ))"},
     {"json-string", R"("\"" json-char* "\"")"},
     {"json-int", R"("-"? ( "0" | [1-9] [0-9]{0,15} ))"},
     {"json-frac", R"(( "." [0-9]{1,15} )?)"},
@@ -69,30 +86,30 @@ const std::map<std::string, std::string> kPrimitives = {
 const std::map<std::string, std::vector<std::string>> kPrimitiveDeps = {
     {"json-string", {"json-char"}},
     {"json-number", {"json-int", "json-frac"}},
-    {"json-value",
-     {"json-object", "json-array", "json-string", "json-number", "json-boolean", "json-null"}},
+    {"json-value", {"json-object", "json-array", "json-string", "json-number", "json-boolean", "json-null"}},
     {"json-object", {"ws", "json-string", "json-value"}},
     {"json-array", {"ws", "json-value"}},
 };
 
 // Formats: RFC 3339 full-date with real calendar days (Feb 29 only in leap years), full-time
 // with a time zone, RFC 4122 UUIDs, and a conservative e-mail address shape.
-const std::map<std::string, std::string> kFormats = {
-    {"date", "fmt-date"}, {"time", "fmt-time"}, {"date-time", "fmt-date-time"}, {"uuid", "fmt-uuid"},
-    {"email", "fmt-email"}};
+const std::map<std::string, std::string> kFormats = {{"date", "fmt-date"},
+                                                     {"time", "fmt-time"},
+                                                     {"date-time", "fmt-date-time"},
+                                                     {"uuid", "fmt-uuid"},
+                                                     {"email", "fmt-email"}};
 
 const std::map<std::string, std::string> kFormatRules = {
     {"fmt-date",
      R"(fmt-year "-" ( ( "01" | "03" | "05" | "07" | "08" | "10" | "12" ) "-" ( "0" [1-9] | [12] [0-9] | "3" [01] ) | ( "04" | "06" | "09" | "11" ) "-" ( "0" [1-9] | [12] [0-9] | "30" ) | "02-" ( "0" [1-9] | "1" [0-9] | "2" [0-8] ) ) | fmt-leap-year "-02-29")"},
     {"fmt-year", R"([0-9]{4})"},
-    {"fmt-leap-year", R"([0-9] [0-9] ( [02468] [48] | [2468] "0" | [13579] [26] ) | ( [02468] [048] | [13579] [26] ) "00")"},
+    {"fmt-leap-year",
+     R"([0-9] [0-9] ( [02468] [48] | [2468] "0" | [13579] [26] ) | ( [02468] [048] | [13579] [26] ) "00")"},
     {"fmt-time",
      R"(( [01] [0-9] | "2" [0-3] ) ":" [0-5] [0-9] ":" [0-5] [0-9] ( "." [0-9]{1,6} )? ( "Z" | [+-] ( [01] [0-9] | "2" [0-3] ) ":" [0-5] [0-9] ))"},
     {"fmt-date-time", R"(fmt-date "T" fmt-time)"},
-    {"fmt-uuid",
-     R"([0-9a-f]{8} "-" [0-9a-f]{4} "-" [0-9a-f]{4} "-" [0-9a-f]{4} "-" [0-9a-f]{12})"},
-    {"fmt-email",
-     R"([a-zA-Z0-9_+-]{1,32} ( "." [a-zA-Z0-9_+-]{1,16} ){0,3} "@" ( fmt-label "." ){1,3} [a-zA-Z]{2,8})"},
+    {"fmt-uuid", R"([0-9a-f]{8} "-" [0-9a-f]{4} "-" [0-9a-f]{4} "-" [0-9a-f]{4} "-" [0-9a-f]{12})"},
+    {"fmt-email", R"([a-zA-Z0-9_+-]{1,32} ( "." [a-zA-Z0-9_+-]{1,16} ){0,3} "@" ( fmt-label "." ){1,3} [a-zA-Z]{2,8})"},
     {"fmt-label", R"([a-zA-Z0-9] ( [a-zA-Z0-9-]{0,20} [a-zA-Z0-9] )?)"},
 };
 
@@ -281,7 +298,8 @@ Result<std::string> SchemaConverter::visit(const json& s, const std::string& ptr
     if (s.get<bool>()) return primitive("json-value");
     return schema_error(ptr, "the schema 'false' accepts nothing");
   }
-  if (!s.is_object()) return schema_error(ptr, "a schema must be an object or a boolean, got " + std::string(s.type_name()));
+  if (!s.is_object())
+    return schema_error(ptr, "a schema must be an object or a boolean, got " + std::string(s.type_name()));
   for (auto& [key, value] : s.items()) {
     if (kAnnotations.count(key) == 0 && kSupported.count(key) == 0) return unsupported(ptr, key);
   }
@@ -546,7 +564,8 @@ Result<std::string> SchemaConverter::visit_string(const json& s, const std::stri
     return schema_error(ptr, "minLength/maxLength above " + std::to_string(kMaxRepetition) + " are not supported");
   }
   if (lo == 0 && hi < 0) return primitive("json-string");
-  const std::string reps = hi < 0 ? "{" + std::to_string(lo) + ",}" : "{" + std::to_string(lo) + "," + std::to_string(hi) + "}";
+  const std::string reps =
+      hi < 0 ? "{" + std::to_string(lo) + ",}" : "{" + std::to_string(lo) + "," + std::to_string(hi) + "}";
   return "\"\\\"\" json-char" + reps + " \"\\\"\"";
 }
 

@@ -170,7 +170,10 @@ class RegexParser {
         uint32_t v = 0;
         for (int i = 0; i < 4; ++i) {
           const char h = peek();
-          const int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+          const int d = h >= '0' && h <= '9'   ? h - '0'
+                        : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                        : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                               : -1;
           if (d < 0) return err("\\u needs 4 hex digits");
           v = v * 16 + static_cast<uint32_t>(d);
           ++pos_;
@@ -178,7 +181,8 @@ class RegexParser {
         return v;
       }
       default:
-        if (std::string("^$\\.*+?()[]{}|/-\"' ,:#@!&=<>%~`;").find(e) != std::string::npos) return static_cast<uint32_t>(e);
+        if (std::string("^$\\.*+?()[]{}|/-\"' ,:#@!&=<>%~`;").find(e) != std::string::npos)
+          return static_cast<uint32_t>(e);
         return err(std::string("unsupported escape '\\") + e + "'");
     }
   }
@@ -188,7 +192,8 @@ class RegexParser {
     const int len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
     if (len == 0 || pos_ + static_cast<size_t>(len) > p_.size()) return err("invalid UTF-8");
     uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1Fu) : len == 3 ? (b & 0x0Fu) : (b & 0x07u);
-    for (int i = 1; i < len; ++i) cp = (cp << 6) | (static_cast<unsigned char>(p_[pos_ + static_cast<size_t>(i)]) & 0x3Fu);
+    for (int i = 1; i < len; ++i)
+      cp = (cp << 6) | (static_cast<unsigned char>(p_[pos_ + static_cast<size_t>(i)]) & 0x3Fu);
     pos_ += static_cast<size_t>(len);
     return cp;
   }

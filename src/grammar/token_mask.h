@@ -25,9 +25,9 @@ class TokenTrie {
   friend class TokenMasker;
   struct Node {
     uint8_t byte;
-    uint16_t depth;       // root = 0
-    uint32_t end;         // index one past this node's subtree
-    uint32_t tok_begin;   // tokens whose piece ends here: tokens_[tok_begin, tok_end)
+    uint16_t depth;      // root = 0
+    uint32_t end;        // index one past this node's subtree
+    uint32_t tok_begin;  // tokens whose piece ends here: tokens_[tok_begin, tok_end)
     uint32_t tok_end;
   };
   std::vector<Node> nodes_;

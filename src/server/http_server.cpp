@@ -388,7 +388,8 @@ void HttpServer::Impl::stream_completion(httplib::Response& res, const std::shar
           } else {
             json fin = finish_chunk(rc, *ev->finish);
             if (tools) {
-              for (const json& chunk : tools->finish(fin)) send(chunk.dump(-1, ' ', false, json::error_handler_t::replace));
+              for (const json& chunk : tools->finish(fin))
+                send(chunk.dump(-1, ' ', false, json::error_handler_t::replace));
             }
             send(fin.dump());
             if (include_usage) send(usage_chunk(rc, ev->usage).dump());

@@ -44,7 +44,8 @@ std::optional<ApiError> parse_response_format(const json& body, std::string& gbn
   std::string param = "response_format.schema";
   std::string pointer = "/response_format/schema";
   if (auto js = it->find("json_schema"); js != it->end() && !js->is_null()) {
-    if (!js->is_object()) return bad_request("'response_format.json_schema' must be an object", "response_format.json_schema");
+    if (!js->is_object())
+      return bad_request("'response_format.json_schema' must be an object", "response_format.json_schema");
     if (auto s = js->find("schema"); s != js->end()) schema = &*s;
     param = "response_format.json_schema.schema";
     pointer = "/response_format/json_schema/schema";
@@ -74,9 +75,9 @@ std::optional<ApiError> parse_tools(const json& body, std::string& gbnf, bool& t
     if (tc->is_string()) {
       choice = tc->get<std::string>();
       if (choice != "auto" && choice != "none" && choice != "required") {
-        return bad_request("'tool_choice' must be 'auto', 'none', 'required' or {\"type\": \"function\", ...}, got '" +
-                               choice + "'",
-                           "tool_choice");
+        return bad_request(
+            "'tool_choice' must be 'auto', 'none', 'required' or {\"type\": \"function\", ...}, got '" + choice + "'",
+            "tool_choice");
       }
     } else if (tc->is_object() && tc->contains("function") && (*tc)["function"].is_object() &&
                (*tc)["function"].contains("name") && (*tc)["function"]["name"].is_string()) {
@@ -146,9 +147,10 @@ std::optional<ApiError> parse_structured_output(const json& body, bool chat, Str
   const int n = static_cast<int>(!from_format.empty()) + static_cast<int>(!from_grammar.empty()) +
                 static_cast<int>(!from_tools.empty());
   if (n > 1) {
-    return bad_request("only one of 'response_format' (json_object/json_schema), 'grammar' and 'tools' (with "
-                       "tool_choice other than 'none') can constrain a request",
-                       !from_grammar.empty() ? "grammar" : "response_format");
+    return bad_request(
+        "only one of 'response_format' (json_object/json_schema), 'grammar' and 'tools' (with "
+        "tool_choice other than 'none') can constrain a request",
+        !from_grammar.empty() ? "grammar" : "response_format");
   }
   if (!from_format.empty()) return compile(from_format, "response_format", out);
   if (!from_grammar.empty()) return compile(from_grammar, "grammar", out);

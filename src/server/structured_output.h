@@ -13,7 +13,7 @@
 namespace minerva {
 
 struct StructuredOutput {
-  std::string gbnf;                                // the grammar's text; empty: unconstrained
+  std::string gbnf;                                 // the grammar's text; empty: unconstrained
   std::shared_ptr<const grammar::Grammar> grammar;  // compiled gbnf
   // Tools with tool_choice other than "none": the output is either one tool call written as
   // {"name":"<function>","arguments":<object>} or (tool_choice "auto") text that does not

@@ -1,8 +1,9 @@
+#include "grammar/grammar.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "grammar/grammar.h"
 #include "grammar/json_schema.h"
 #include "grammar/matcher.h"
 #include "grammar/pattern.h"
@@ -54,7 +55,7 @@ TEST(Gbnf, RecursionAndUnicode) {
   // Byte by byte: a partial UTF-8 character is a valid prefix only if some character fits.
   Matcher m(g);
   EXPECT_TRUE(m.accept("["));
-  EXPECT_TRUE(m.accept("\xCE"));   // first byte of α..ω
+  EXPECT_TRUE(m.accept("\xCE"));  // first byte of α..ω
   EXPECT_FALSE(m.accepting(m.state()));
   EXPECT_TRUE(m.accept("\xB1"));   // α
   EXPECT_FALSE(m.accept("\xC3"));  // Ã.. cannot follow
