@@ -336,7 +336,9 @@ bool Scheduler::apply_grammar(Slot& s, std::span<const float>& logits) {
     if (can_end) {
       finish(s, FinishReason::Stop);
     } else {
-      finish(s, FinishReason::Error, "grammar: no token of the vocabulary can continue the output");
+      finish(s, FinishReason::Error,
+             s.matcher->overflowed() ? "grammar: too ambiguous to follow (a step needed too many parse stacks)"
+                                     : "grammar: no token of the vocabulary can continue the output");
     }
     return false;
   }

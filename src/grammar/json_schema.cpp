@@ -224,7 +224,12 @@ std::string SchemaConverter::rule_name_for(const std::string& ptr) {
 
 std::string SchemaConverter::gbnf() const {
   std::string out;
-  for (const auto& [name, body] : rules_) out += name + " ::= " + body + "\n";
+  for (const auto& [name, body] : rules_) {
+    out += name;
+    out += " ::= ";
+    out += body;
+    out += '\n';
+  }
   return out;
 }
 
@@ -518,11 +523,23 @@ Result<std::string> SchemaConverter::visit_array(const json& s, const std::strin
   }
   std::string nested = tail;  // elements fixed-1 .. min_items are optional, from the inside out
   for (int64_t k = fixed - 1; k >= std::max<int64_t>(min_items, 1); --k) {
-    nested = "( \",\" ws " + elem(k) + " ws" + (nested.empty() ? "" : " " + nested) + " )?";
+    std::string wrapped = "( \",\" ws ";
+    wrapped += elem(k);
+    wrapped += " ws";
+    if (!nested.empty()) {
+      wrapped += ' ';
+      wrapped += nested;
+    }
+    wrapped += " )?";
+    nested = std::move(wrapped);
   }
   std::string required_part;
   const int64_t nreq = std::max<int64_t>(min_items, 1);
-  for (int64_t k = 0; k < nreq; ++k) required_part += (k == 0 ? "" : " \",\" ws ") + elem(k) + " ws";
+  for (int64_t k = 0; k < nreq; ++k) {
+    if (k > 0) required_part += " \",\" ws ";
+    required_part += elem(k);
+    required_part += " ws";
+  }
   const std::string all = required_part + (nested.empty() ? "" : " " + nested);
   rules_[base] = min_items == 0 ? "\"[\" ws ( " + all + " )? \"]\"" : "\"[\" ws " + all + " \"]\"";
   return base;

@@ -11,7 +11,7 @@ constexpr StateId kUnknown = -2;
 Matcher::Matcher(std::shared_ptr<const Grammar> g) : g_(std::move(g)) {
   State st;
   for (uint32_t alt : g_->rule_alts[g_->root]) expand(alt, kNone, st.stacks);
-  start_ = intern_state(std::move(st));
+  start_ = overflowed_ ? kDead : intern_state(std::move(st));
   state_ = start_;
 }
 
@@ -26,10 +26,20 @@ uint32_t Matcher::intern_node(uint32_t pos, uint32_t parent) {
 // stack top) or has finished the root rule (kAccept). The grammar has no left recursion, so this
 // terminates.
 void Matcher::expand(uint32_t pos, uint32_t parent, std::vector<uint32_t>& out) {
+  // Each (position, continuation) is expanded once per call: without this, grammars with many
+  // empty-matching alternatives would revisit the same items exponentially often.
   std::vector<std::pair<uint32_t, uint32_t>> work{{pos, parent}};
+  seen_.clear();
   while (!work.empty()) {
     auto [p, par] = work.back();
     work.pop_back();
+    if (!seen_.insert((uint64_t{p} << 32) | par).second) continue;
+    if (seen_.size() > kMaxExpansion) {
+      // Ambiguity that needs exponentially many stacks (e.g. nested optional pairs): give up on
+      // this step rather than take unbounded time and memory.
+      overflowed_ = true;
+      return;
+    }
     const Element e = g_->elems[p];
     if (e.kind == ElemKind::Chars) {
       out.push_back(intern_node(p, par));
@@ -161,6 +171,7 @@ StateId Matcher::compute_step(StateId s, uint8_t b) {
     if (id == kAccept) continue;
     const Node n = nodes_[id];
     if (g_->sets[g_->elems[n.pos].index].contains(cp)) expand(n.pos + 1, n.parent, next.stacks);
+    if (overflowed_) return kDead;
   }
   if (next.stacks.empty()) return kDead;
   return intern_state(std::move(next));

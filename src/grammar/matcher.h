@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "grammar/grammar.h"
@@ -43,6 +44,10 @@ class Matcher {
   void set_state(StateId s) { state_ = s; }
 
   size_t n_states() const { return states_.size(); }
+  // Some step needed more than kMaxExpansion parse items (a pathologically ambiguous grammar);
+  // that step was treated as rejected. A start state that overflows is kDead.
+  bool overflowed() const { return overflowed_; }
+  static constexpr size_t kMaxExpansion = size_t{1} << 16;
   const Grammar& grammar() const { return *g_; }
 
  private:
@@ -72,7 +77,8 @@ class Matcher {
   std::vector<State> states_;
   std::unordered_map<std::string, StateId> state_ids_;
   std::vector<std::array<StateId, 256>> trans_;  // kUnknown until computed
-  std::vector<uint32_t> work_scratch_;
+  std::unordered_set<uint64_t> seen_;            // expand()'s visited items
+  bool overflowed_ = false;
   StateId start_ = kDead;
   StateId state_ = kDead;
 };

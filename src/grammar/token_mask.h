@@ -54,7 +54,7 @@ class TokenMasker {
   size_t cache_misses() const { return misses_; }
 
  private:
-  static constexpr size_t kMaxCached = 2048;  // masks kept (each n_vocab/8 bytes)
+  static constexpr size_t kMaxCached = 1024;  // masks kept (each n_vocab/8 bytes)
   const TokenTrie* trie_;
   Matcher* m_;
   std::unordered_map<StateId, TokenMask> cache_;

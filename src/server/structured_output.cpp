@@ -1,6 +1,7 @@
 #include "server/structured_output.h"
 
 #include "grammar/json_schema.h"
+#include "grammar/matcher.h"
 
 namespace minerva {
 namespace {
@@ -19,6 +20,11 @@ bool valid_function_name(const std::string& n) {
 std::optional<ApiError> compile(const std::string& gbnf, const std::string& param, StructuredOutput& out) {
   auto g = grammar::parse_gbnf(gbnf);
   if (!g) return bad_request(g.error().message, param);
+  if (grammar::Matcher m(g.value()); m.overflowed()) {
+    return bad_request("the grammar is too ambiguous: its start needs more than " +
+                           std::to_string(grammar::Matcher::kMaxExpansion) + " parse items",
+                       param);
+  }
   out.gbnf = gbnf;
   out.grammar = g.value();
   return std::nullopt;

@@ -73,6 +73,22 @@ TEST(Gbnf, DeepNestingDoesNotExplode) {
   EXPECT_FALSE(matches(g, s + ")"));
 }
 
+// Nested pairs of optional rules need 2^40 distinct parse stacks: the matcher gives up (the
+// start state is dead and overflowed() says why) instead of hanging.
+TEST(Gbnf, ExponentialAmbiguityIsBounded) {
+  std::string text = "root ::= r0 \"x\"\n";
+  for (int i = 0; i < 40; ++i) {
+    text += "r" + std::to_string(i) + " ::= r" + std::to_string(i + 1) + " r" + std::to_string(i + 1) + " | \"\"\n";
+  }
+  text += "r40 ::= \"a\" | \"\"\n";
+  auto g = must_parse(text);
+  ASSERT_TRUE(g);
+  Matcher m(g);
+  EXPECT_TRUE(m.overflowed());
+  EXPECT_EQ(m.start(), kDead);
+  EXPECT_FALSE(m.accept("x"));
+}
+
 TEST(Gbnf, ErrorsNameLineAndColumn) {
   struct Case {
     const char* text;
