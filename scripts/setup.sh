@@ -22,11 +22,12 @@ for p in "${PACKAGES[@]}"; do
 done
 
 install_npm_packages() {
-  # Pinned by each folder's package-lock.json: the official OpenAI Node client, and
-  # playwright-core (driving Debian's chromium; it never downloads a browser of its own).
+  # Pinned by each folder's package-lock.json: the official OpenAI Node client, ajv +
+  # ajv-formats (an independent JSON Schema validator for structured output), and playwright-core
+  # (driving Debian's chromium; it never downloads a browser of its own).
   local root dir
   root="$(dirname "$0")/../tests/integration"
-  for pkg in openai_client/openai web_ui/playwright-core; do
+  for pkg in openai_client/openai structured_output/ajv-formats web_ui/playwright-core; do
     dir="$root/${pkg%%/*}"
     [ -f "$dir/node_modules/${pkg#*/}/package.json" ] && continue
     echo "setup: installing npm packages in tests/integration/${pkg%%/*}"

@@ -5,12 +5,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/sampler.h"
+#include "grammar/grammar.h"
 #include "util/error.h"
 
 namespace minerva {
@@ -24,6 +26,9 @@ struct GenerationRequest {
   std::vector<std::pair<Token, float>> logit_bias;  // added to the logits before sampling
   int32_t logprobs = -1;    // < 0: off; else report each token's log-probability and this many alternatives
   bool ignore_eos = false;  // end-of-generation tokens are never sampled (llama.cpp's field; fixed-length benchmarks)
+  // Constrained decoding: only tokens that keep the output a prefix of a sentence of this
+  // grammar are sampled, and end-of-generation only once the output is a whole sentence.
+  std::shared_ptr<const grammar::Grammar> grammar;
 };
 
 // Log-probability (under the model's distribution, before sampling filters) of one generated
@@ -43,7 +48,8 @@ struct GenerationUsage {
   int64_t completion_tokens = 0;
   double prompt_ms = 0.0;
   double generation_ms = 0.0;
-  double queue_ms = 0.0;  // time waiting for a free slot
+  double queue_ms = 0.0;    // time waiting for a free slot
+  double grammar_ms = 0.0;  // computing and applying grammar token masks
 };
 
 // One message from the scheduler to the request's consumer. `text` is complete UTF-8 and

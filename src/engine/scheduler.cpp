@@ -53,7 +53,9 @@ struct Scheduler::Slot {
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<StreamingDetokenizer> detok;
   std::unique_ptr<StopStringFilter> stops;
-  std::vector<float> biased;  // logits + logit_bias, when the request has one
+  std::vector<float> biased;                  // logits + logit_bias and the grammar mask, when the request has them
+  std::unique_ptr<grammar::Matcher> matcher;  // when the request has a grammar
+  std::unique_ptr<grammar::TokenMasker> masker;
   GenerationUsage usage;
   Clock::time_point queued_at, started_at, prompt_done_at;
 };
@@ -180,6 +182,12 @@ void Scheduler::start(Slot& slot, std::shared_ptr<Job> job) {
   for (Token t : req.prompt) slot.sampler->accept(t);
   slot.detok = std::make_unique<StreamingDetokenizer>(*model_.tokenizer, false, /*continues_text=*/true);
   slot.stops = std::make_unique<StopStringFilter>(req.stop);
+  slot.masker.reset();
+  slot.matcher.reset();
+  if (req.grammar) {
+    slot.matcher = std::make_unique<grammar::Matcher>(req.grammar);
+    slot.masker = std::make_unique<grammar::TokenMasker>(token_trie(), *slot.matcher);
+  }
   slot.usage = {};
   slot.usage.prompt_tokens = static_cast<int64_t>(req.prompt.size());
   slot.usage.cached_tokens = static_cast<int64_t>(keep);
@@ -259,12 +267,17 @@ void Scheduler::sample_and_emit(Slot& s, std::span<const float> logits) {
     }
     logits = s.biased;
   }
+  if (s.matcher && !apply_grammar(s, logits)) return;
   const Token t = s.sampler->sample(logits);
   s.sampler->accept(t);
   if (model_.tokenizer->vocab().is_eog(t)) {
     finish(s, FinishReason::Stop);
     return;
   }
+  // The mask allowed t, so its bytes advance the matcher. Once nothing can follow, stop here
+  // instead of spending a forward pass on the end-of-generation token.
+  const bool grammar_done = s.matcher && s.matcher->accept(model_.tokenizer->token_to_piece(t)) &&
+                            !s.matcher->can_continue(s.matcher->state());
   ++s.usage.completion_tokens;
   generated_total_.fetch_add(1, std::memory_order_relaxed);
   s.job->set_generated(s.usage.completion_tokens);
@@ -273,7 +286,7 @@ void Scheduler::sample_and_emit(Slot& s, std::span<const float> logits) {
   ev.text = s.stops->push(s.detok->push(t));
   const bool stopped = s.stops->stopped();
   if (!ev.text.empty() || !ev.logprobs.empty()) s.job->push(std::move(ev));
-  if (stopped) {
+  if (stopped || grammar_done) {
     finish(s, FinishReason::Stop);
     return;
   }
@@ -284,6 +297,61 @@ void Scheduler::sample_and_emit(Slot& s, std::span<const float> logits) {
     return;
   }
   s.pending = t;
+}
+
+const grammar::TokenTrie& Scheduler::token_trie() {
+  if (!trie_) {
+    const Tokenizer& tok = *model_.tokenizer;
+    std::vector<std::string> pieces(static_cast<size_t>(ctx_.n_vocab()));
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      const auto t = static_cast<Token>(i);
+      // End-of-generation tokens are allowed separately, only where the output is complete.
+      if (!tok.vocab().is_eog(t)) pieces[i] = tok.token_to_piece(t);
+    }
+    trie_ = std::make_unique<grammar::TokenTrie>(pieces);
+  }
+  return *trie_;
+}
+
+bool Scheduler::apply_grammar(Slot& s, std::span<const float>& logits) {
+  const auto t0 = Clock::now();
+  const grammar::StateId state = s.matcher->state();
+  const grammar::TokenMask& mask = s.masker->mask(state);
+  const bool can_end = s.matcher->accepting(state);
+  const Vocab& vocab = model_.tokenizer->vocab();
+  if (s.biased.data() != logits.data()) s.biased.assign(logits.begin(), logits.end());
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  bool any = false;
+  for (size_t w = 0; w < mask.size(); ++w) {
+    const uint64_t bits = mask[w];
+    if (bits == ~uint64_t{0}) {
+      any = true;
+      continue;
+    }
+    any = any || bits != 0;
+    const size_t end = std::min(s.biased.size(), (w + 1) * 64);
+    for (size_t i = w * 64; i < end; ++i) {
+      if (((bits >> (i & 63)) & 1) == 0 && !(can_end && vocab.is_eog(static_cast<Token>(i)))) s.biased[i] = kNegInf;
+    }
+  }
+  bool eog = false;
+  if (can_end) {
+    for (Token t : {vocab.eos(), vocab.eot()}) eog = eog || (t >= 0 && static_cast<size_t>(t) < s.biased.size());
+  }
+  s.usage.grammar_ms += ms_between(t0, Clock::now());
+  if (!any && !eog) {
+    // Complete (with no end token to sample), or stuck: the vocabulary cannot spell any allowed continuation.
+    if (can_end) {
+      finish(s, FinishReason::Stop);
+    } else {
+      finish(s, FinishReason::Error,
+             s.matcher->overflowed() ? "grammar: too ambiguous to follow (a step needed too many parse stacks)"
+                                     : "grammar: no token of the vocabulary can continue the output");
+    }
+    return false;
+  }
+  logits = s.biased;
+  return true;
 }
 
 void Scheduler::finish(Slot& s, FinishReason reason, const std::string& error) {

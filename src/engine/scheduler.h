@@ -11,6 +11,7 @@
 
 #include "engine/job.h"
 #include "engine/loaded_model.h"
+#include "grammar/token_mask.h"
 #include "model/context.h"
 
 namespace minerva {
@@ -62,12 +63,17 @@ class Scheduler {
   bool step();  // false when there was nothing to do
   void sample_and_emit(Slot& slot, std::span<const float> logits);
   void finish(Slot& slot, FinishReason reason, const std::string& error = {});
+  // Masks `logits` (copied into slot.biased) to the tokens the slot's grammar allows; false
+  // when no token can continue (the slot is then finished).
+  bool apply_grammar(Slot& slot, std::span<const float>& logits);
+  const grammar::TokenTrie& token_trie();  // built on first use
 
   LoadedModel model_;
   SchedulerOptions opts_;
   ThreadPool pool_;
   Context ctx_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  std::unique_ptr<grammar::TokenTrie> trie_;  // scheduler thread only
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -12,6 +12,7 @@
 #include "server/metrics.h"
 #include "server/request.h"
 #include "server/responses.h"
+#include "server/tool_calls.h"
 #include "server/web_ui.h"
 
 namespace minerva {
@@ -284,6 +285,7 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
   g.logprobs = r.logprobs;
   g.logit_bias = r.logit_bias;
   g.ignore_eos = r.ignore_eos;
+  g.grammar = r.structured.grammar;
   Scheduler::SubmitError err;
   std::shared_ptr<Job> job = scheduler->submit(std::move(g), &err);
   if (!job) {
@@ -320,7 +322,9 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
                    "ms";
     int64_t offset = 0;
     const json lp = r.logprobs >= 0 ? logprobs_json(tok, chat, logprobs, &offset) : json(nullptr);
-    return send_json(res, 200, completion_response(rc, text, *ev->finish, ev->usage, lp));
+    json out = completion_response(rc, text, *ev->finish, ev->usage, lp);
+    if (r.structured.tool_calls) apply_tool_calls(out, text);
+    return send_json(res, 200, out);
   }
 }
 
@@ -330,9 +334,12 @@ void HttpServer::Impl::stream_completion(httplib::Response& res, const std::shar
   res.set_header("X-Accel-Buffering", "no");
   const bool include_usage = r.include_usage;
   const bool want_logprobs = r.logprobs >= 0;
+  const bool tool_calls = r.structured.tool_calls;
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, job, rc, include_usage, want_logprobs, t0](size_t, httplib::DataSink& sink) {
+      [this, job, rc, include_usage, want_logprobs, tool_calls, t0](size_t, httplib::DataSink& sink) {
+        std::optional<ToolCallStream> tools;
+        if (tool_calls) tools.emplace(rc);
         int64_t text_offset = 0;
         const Tokenizer& tok = *scheduler->model().tokenizer;
         auto send = [&](const std::string& payload) {
@@ -361,9 +368,17 @@ void HttpServer::Impl::stream_completion(httplib::Response& res, const std::shar
           if (!ev->text.empty() || (want_logprobs && !ev->logprobs.empty())) {
             if (ttft < 0) ttft = std::chrono::duration<double>(Clock::now() - t0).count();
             const json lp = want_logprobs ? logprobs_json(tok, rc.chat, ev->logprobs, &text_offset) : json(nullptr);
-            if (!send(delta_chunk(rc, ev->text, lp).dump(-1, ' ', false, json::error_handler_t::replace))) {
-              job->cancel();
-              return false;
+            std::vector<json> chunks;
+            if (tools) {
+              chunks = tools->push(ev->text);
+            } else {
+              chunks.push_back(delta_chunk(rc, ev->text, lp));
+            }
+            for (const json& chunk : chunks) {
+              if (!send(chunk.dump(-1, ' ', false, json::error_handler_t::replace))) {
+                job->cancel();
+                return false;
+              }
             }
             last_write = Clock::now();
           }
@@ -375,7 +390,12 @@ void HttpServer::Impl::stream_completion(httplib::Response& res, const std::shar
             e.message = ev->error.empty() ? "generation was cancelled" : ev->error;
             send(e.to_json().dump());
           } else {
-            send(finish_chunk(rc, *ev->finish).dump());
+            json fin = finish_chunk(rc, *ev->finish);
+            if (tools) {
+              for (const json& chunk : tools->finish(fin))
+                send(chunk.dump(-1, ' ', false, json::error_handler_t::replace));
+            }
+            send(fin.dump());
             if (include_usage) send(usage_chunk(rc, ev->usage).dump());
             const double total = std::chrono::duration<double>(Clock::now() - t0).count();
             metrics.on_generation(ev->usage, ttft, total);

@@ -275,16 +275,7 @@ std::variant<CompletionRequest, ApiError> parse_completion_request(const json& b
                          "backend");
     }
   }
-  if (auto it = body.find("response_format"); it != body.end() && !it->is_null()) {
-    if (!it->is_object() || !it->contains("type") || !(*it)["type"].is_string()) {
-      return bad_request("'response_format' must be an object with a string 'type'", "response_format");
-    }
-    const std::string type = (*it)["type"];
-    if (type != "text") {
-      return bad_request("response_format type '" + type + "' is not supported yet (only 'text')",
-                         "response_format.type");
-    }
-  }
+  if (auto e = parse_structured_output(body, chat, r.structured)) return *e;
   if (Status st = validate(s); !st) return bad_request(st.error().message);
   return r;
 }

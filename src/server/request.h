@@ -7,6 +7,7 @@
 
 #include "engine/job.h"
 #include "server/api_error.h"
+#include "server/structured_output.h"
 
 namespace minerva {
 
@@ -29,6 +30,7 @@ struct CompletionRequest {
   int32_t logprobs = -1;  // < 0: off; else alternatives per token (chat: top_logprobs; completions: logprobs)
   std::vector<std::pair<Token, float>> logit_bias;
   bool ignore_eos = false;  // llama.cpp's extension: never end early (benchmarks)
+  StructuredOutput structured;  // response_format / grammar / tools
 };
 
 // Validates field types and values; errors name the field (OpenAI `param`). Unknown fields are

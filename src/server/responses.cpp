@@ -47,7 +47,8 @@ json timings_json(const GenerationUsage& u) {
           {"prompt_per_second", rate(prompt_n, u.prompt_ms)},
           {"predicted_n", u.completion_tokens},
           {"predicted_ms", u.generation_ms},
-          {"predicted_per_second", rate(u.completion_tokens, u.generation_ms)}};
+          {"predicted_per_second", rate(u.completion_tokens, u.generation_ms)},
+          {"grammar_ms", u.grammar_ms}};
 }
 
 json completion_response(const ResponseContext& rc, const std::string& text, FinishReason finish,
