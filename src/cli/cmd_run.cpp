@@ -5,7 +5,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "engine/generator.h"
-#include "server/chat_prompt.h"
+#include "backend/chat_prompt.h"
 
 namespace minerva::cli {
 
