@@ -82,6 +82,7 @@ struct Completion {
   int status = 200;   // HTTP status for failures (and proxies' upstream status)
   Error error;        // failures: what went wrong, naming the engine
   bool sent_bytes = false;  // streaming: some of the answer already reached the sink
+  bool not_connected = false;  // proxies: nothing was listening (the engine had already died)
   // native:
   std::string text;
   FinishReason finish = FinishReason::Stop;

@@ -228,6 +228,7 @@ Completion proxy_completion(const UpstreamTarget& target, const BackendRequest& 
     c.failure = FailureKind::Hard;
     c.status = 502;
     c.error = make_error(target.label + " failed before answering: " + httplib::to_string(err));
+    c.not_connected = err == httplib::Error::Connection;
     return c;
   }
   if (status != 200) {

@@ -230,17 +230,30 @@ Completion ManagedEngine::generate(const BackendRequest& req, CompletionSink* si
     c.error = st.error();
     return c;
   }
-  UpstreamTarget t;
-  std::shared_ptr<ChildProcess> child;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    t.port = port_;
-    child = child_;
-  }
-  t.label = label();
   BackendRequest r = req;
   if (spec_.adjust_request) spec_.adjust_request(r);
-  c = proxy_completion(t, r, sink, cancel);
+  std::shared_ptr<ChildProcess> child;
+  for (int attempt = 0;; ++attempt) {
+    UpstreamTarget t;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      t.port = port_;
+      child = child_;
+    }
+    t.label = label();
+    c = proxy_completion(t, r, sink, cancel);
+    // Nothing listening: the engine died before this request reached it (not because of it).
+    // Wait for the supervisor to restart it and try once more.
+    if (!c.not_connected || attempt > 0 || !child || !child->wait_exit(std::chrono::seconds(1))) break;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(2), [&] { return child_ != child || state_ != State::Ready; });
+    }
+    if (Status st = wait_ready(spec_.timings.load_timeout, &cancel); !st) {
+      c.error = st.error();
+      break;
+    }
+  }
   if (c.failure == FailureKind::Hard && child) {
     // A crash shows up first as a broken connection; say what happened to the process.
     if (child->wait_exit(std::chrono::milliseconds(300))) {

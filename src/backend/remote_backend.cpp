@@ -73,10 +73,15 @@ Completion RemoteBackend::generate(const BackendRequest& req, CompletionSink* si
       std::lock_guard<std::mutex> lock(mu_);
       for (size_t i = 0; i < ups_.size(); ++i) {
         if (!ups_[i].healthy || tried[i]) continue;
-        if (pick == ups_.size() || ups_[i].outstanding < ups_[pick].outstanding) pick = i;
+        // Least outstanding; ties go to the one picked longest ago (round robin when idle).
+        if (pick == ups_.size() || ups_[i].outstanding < ups_[pick].outstanding ||
+            (ups_[i].outstanding == ups_[pick].outstanding && ups_[i].picked < ups_[pick].picked)) {
+          pick = i;
+        }
       }
       if (pick == ups_.size()) break;
       ++ups_[pick].outstanding;
+      ups_[pick].picked = ++picks_;
       t = ups_[pick].target;
     }
     tried[pick] = true;
@@ -85,7 +90,7 @@ Completion RemoteBackend::generate(const BackendRequest& req, CompletionSink* si
     {
       std::lock_guard<std::mutex> lock(mu_);
       --ups_[pick].outstanding;
-      ++ups_[pick].served;
+      if (c.failure == FailureKind::None) ++ups_[pick].served;
       if (c.failure == FailureKind::Hard) {
         ups_[pick].healthy = false;  // out until a probe answers
         ups_[pick].last_error = c.error.message;

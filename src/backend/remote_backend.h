@@ -39,6 +39,7 @@ class RemoteBackend final : public InferenceBackend {
     int outstanding = 0;
     bool healthy = true;
     int64_t served = 0;
+    uint64_t picked = 0;  // when it was last picked (picks_ at the time)
     std::string last_error;
   };
   RemoteBackend() = default;
@@ -48,6 +49,7 @@ class RemoteBackend final : public InferenceBackend {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Upstream> ups_;
+  uint64_t picks_ = 0;
   bool stop_ = false;
   std::thread prober_;
 };

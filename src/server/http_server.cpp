@@ -467,7 +467,11 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
     if (st->chain.size() > 1) last.message = "every backend failed (" + st->errors + ")";
     return last;
   };
-  if (auto e = acquire_from(0)) return send_error(res, select_error(*e));
+  if (auto e = acquire_from(0)) {
+    ApiError err = select_error(*e);
+    if (st->r.backend != "auto") err.param = "backend";  // the engine the client picked is unavailable
+    return send_error(res, err);
+  }
   if (st->r.stream) return stream_completion(res, st);
 
   for (;;) {
