@@ -25,8 +25,7 @@ std::optional<EngineKind> parse_engine_name(std::string_view name) {
 
 BackendCapabilities engine_capabilities(EngineKind k) {
   switch (k) {
-    case EngineKind::Native:
-      return {.grammar = true, .logprobs = true, .tokenize = true};
+    case EngineKind::Native:  // the same as llama-server's
     case EngineKind::LlamaCpp:
       return {.grammar = true, .logprobs = true, .tokenize = true};
     case EngineKind::Mlx:

@@ -47,7 +47,7 @@ struct CancelToken {
 struct BackendRequest {
   bool chat = false;
   bool stream = false;
-  std::string model_id;        // the id the client asked for (used in upstream responses)
+  std::string model_id;         // the id the client asked for (used in upstream responses)
   nlohmann::ordered_json body;  // the client's JSON minus Minerva-only fields; proxies forward it
   GenerationRequest native;     // the native engine's input (tokenized prompt, sampling, ...)
 };
@@ -79,9 +79,9 @@ enum class FailureKind {
 
 struct Completion {
   FailureKind failure = FailureKind::None;
-  int status = 200;   // HTTP status for failures (and proxies' upstream status)
-  Error error;        // failures: what went wrong, naming the engine
-  bool sent_bytes = false;  // streaming: some of the answer already reached the sink
+  int status = 200;            // HTTP status for failures (and proxies' upstream status)
+  Error error;                 // failures: what went wrong, naming the engine
+  bool sent_bytes = false;     // streaming: some of the answer already reached the sink
   bool not_connected = false;  // proxies: nothing was listening (the engine had already died)
   // native:
   std::string text;

@@ -51,8 +51,8 @@ bool python_has_mlx(const std::string& python) {
 }  // namespace
 
 Result<std::unique_ptr<ManagedEngine>> start_mlx(const std::string& model_id, const std::string& path,
-                                                 const std::vector<std::string>& extra_args,
-                                                 const EngineCommands& cmds, const ManagedTimings& timings) {
+                                                 const std::vector<std::string>& extra_args, const EngineCommands& cmds,
+                                                 const ManagedTimings& timings) {
   const std::vector<std::string> base = split_command(cmds.mlx_command);
   const std::string hint =
       "mlx-lm not installed: pip install mlx-lm (MLX runs on Apple silicon Macs; elsewhere convert the model to "

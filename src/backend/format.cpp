@@ -77,12 +77,14 @@ Result<DetectedModel> detect_directory(const std::string& path) {
   if (ec) return make_error(path + ": cannot list the directory: " + ec.message());
   const fs::path config = dir / "config.json";
   if (!fs::exists(config)) {
-    return make_error(path + ": a directory without config.json is not a model (expected a HuggingFace or MLX model "
-                             "directory: config.json + *.safetensors)");
+    return make_error(path +
+                      ": a directory without config.json is not a model (expected a HuggingFace or MLX model "
+                      "directory: config.json + *.safetensors)");
   }
   if (shards.empty() && !has_index) {
-    return make_error(path + ": has config.json but no *.safetensors weights (PyTorch .bin checkpoints are not "
-                             "supported; convert them to safetensors or GGUF)");
+    return make_error(path +
+                      ": has config.json but no *.safetensors weights (PyTorch .bin checkpoints are not "
+                      "supported; convert them to safetensors or GGUF)");
   }
   std::ifstream in(config);
   auto cfg = nlohmann::json::parse(in, nullptr, false);
@@ -118,7 +120,8 @@ Result<DetectedModel> detect_model_format(const std::string& path) {
   const auto n = static_cast<size_t>(in.gcount());
   if (!in && n == 0) return make_error(path + ": cannot read the file (empty or unreadable)");
   if (n >= 4 && std::memcmp(head.data(), "GGUF", 4) == 0) {
-    if (n < 8) return make_error(path + ": GGUF magic but the file ends before the version (" + std::to_string(n) + " bytes)");
+    if (n < 8)
+      return make_error(path + ": GGUF magic but the file ends before the version (" + std::to_string(n) + " bytes)");
     const uint32_t version = head[4] | (head[5] << 8) | (head[6] << 16) | (static_cast<uint32_t>(head[7]) << 24);
     if (version < 2 || version > 3) {
       return make_error(path + ": GGUF version " + std::to_string(version) + " is not supported (expected 2 or 3)");

@@ -69,7 +69,8 @@ Result<UpstreamTarget> parse_upstream_url(const std::string& url) {
     const std::string p = hostport.substr(colon + 1);
     char* end = nullptr;
     const long v = std::strtol(p.c_str(), &end, 10);
-    if (p.empty() || *end != '\0' || v <= 0 || v > 65535) return make_error("upstream '" + url + "': bad port '" + p + "'");
+    if (p.empty() || *end != '\0' || v <= 0 || v > 65535)
+      return make_error("upstream '" + url + "': bad port '" + p + "'");
     t.port = static_cast<int>(v);
   }
   if (t.host.empty()) return make_error("upstream '" + url + "': no host");
@@ -111,7 +112,8 @@ Result<nlohmann::json> post_json(const UpstreamTarget& target, const std::string
   auto res = cli.Post(path, h, body.dump(), "application/json");
   if (!res) return make_error(target.label + ": " + httplib::to_string(res.error()));
   if (res->status != 200) {
-    return make_error(target.label + ": HTTP " + std::to_string(res->status) + ": " + upstream_error_message(res->body));
+    return make_error(target.label + ": HTTP " + std::to_string(res->status) + ": " +
+                      upstream_error_message(res->body));
   }
   auto j = nlohmann::json::parse(res->body, nullptr, false);
   if (j.is_discarded()) return make_error(target.label + ": the answer is not JSON");
@@ -221,7 +223,8 @@ Completion proxy_completion(const UpstreamTarget& target, const BackendRequest& 
   if (too_large) {
     c.failure = FailureKind::Hard;
     c.status = 502;
-    c.error = make_error(target.label + ": the answer is larger than " + std::to_string(kMaxUpstreamBody >> 20) + " MiB");
+    c.error =
+        make_error(target.label + ": the answer is larger than " + std::to_string(kMaxUpstreamBody >> 20) + " MiB");
     return c;
   }
   if (status == 0) {

@@ -133,7 +133,8 @@ void ManagedEngine::supervise() {
       last_error_ = failure_error(err).message;
       if (fatal || restarts_ > spec_.timings.max_restarts) {
         state_ = State::Failed;
-        if (!fatal) last_error_ = failure_error(err + " (gave up after " + std::to_string(restarts_) + " attempts)").message;
+        if (!fatal)
+          last_error_ = failure_error(err + " (gave up after " + std::to_string(restarts_) + " attempts)").message;
         cv_.notify_all();
         return;
       }
@@ -197,7 +198,8 @@ Result<std::string> ManagedEngine::detokenize(std::span<const Token> tokens) {
   t.port = port_;
   t.label = label();
   MINERVA_TRY(auto j, post_json(t, "/detokenize", {{"tokens", std::vector<Token>(tokens.begin(), tokens.end())}}));
-  if (!j.contains("content") || !j["content"].is_string()) return make_error(label() + ": /detokenize answered no content");
+  if (!j.contains("content") || !j["content"].is_string())
+    return make_error(label() + ": /detokenize answered no content");
   return j["content"].get<std::string>();
 }
 

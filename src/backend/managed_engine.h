@@ -27,7 +27,7 @@ struct ManagedSpec {
   EngineKind kind = EngineKind::LlamaCpp;
   std::string model_id;
   std::function<std::vector<std::string>(int port)> argv;  // the command for a given port
-  std::function<void(BackendRequest&)> adjust_request;      // engine quirks (e.g. mlx defaults)
+  std::function<void(BackendRequest&)> adjust_request;     // engine quirks (e.g. mlx defaults)
   ManagedTimings timings;
 };
 

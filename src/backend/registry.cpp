@@ -22,7 +22,8 @@ Result<EngineKind> engine_field(const nlohmann::json& v, const std::string& wher
   if (!v.is_string()) return make_error(where + ": expected a backend name string");
   auto k = parse_engine_name(v.get<std::string>());
   if (!k) {
-    return make_error(where + ": unknown backend '" + v.get<std::string>() + "' (expected native, llama_cpp, mlx or openai)");
+    return make_error(where + ": unknown backend '" + v.get<std::string>() +
+                      "' (expected native, llama_cpp, mlx or openai)");
   }
   return *k;
 }
@@ -261,7 +262,8 @@ std::variant<std::vector<EngineKind>, SelectError> ModelRegistry::plan(const Mod
   }
   if (requested == "fallback") {
     std::vector<EngineKind> chain = cfg.fallback;
-    if (chain.empty()) chain = gguf ? std::vector{EngineKind::Native, EngineKind::LlamaCpp} : std::vector{EngineKind::Mlx};
+    if (chain.empty())
+      chain = gguf ? std::vector{EngineKind::Native, EngineKind::LlamaCpp} : std::vector{EngineKind::Mlx};
     std::vector<EngineKind> out;
     for (EngineKind k : chain) {
       if (allowed(k) && (!structured || engine_capabilities(k).grammar)) out.push_back(k);
@@ -303,17 +305,17 @@ std::variant<std::shared_ptr<InferenceBackend>, SelectError> ModelRegistry::crea
     }
     case EngineKind::LlamaCpp:
     case EngineKind::Mlx: {
-      auto e = engine == EngineKind::LlamaCpp ? start_llama_cpp(c.id, c.path, c.engine_args, opts_.commands, opts_.timings)
-                                              : start_mlx(c.id, c.path, c.engine_args, opts_.commands, opts_.timings);
+      auto e = engine == EngineKind::LlamaCpp
+                   ? start_llama_cpp(c.id, c.path, c.engine_args, opts_.commands, opts_.timings)
+                   : start_mlx(c.id, c.path, c.engine_args, opts_.commands, opts_.timings);
       if (!e) {
         std::string msg = e.error().message;
         if (engine == EngineKind::LlamaCpp && m.native_unsupported) msg = *m.native_unsupported + "; and " + msg;
         return fail(msg);
       }
       std::shared_ptr<ManagedEngine> me = std::move(e.value());
-      if (Status st = me->wait_ready(opts_.timings.load_timeout * (opts_.timings.max_restarts + 1) +
-                                         opts_.timings.backoff_max,
-                                     &cancel);
+      if (Status st = me->wait_ready(
+              opts_.timings.load_timeout * (opts_.timings.max_restarts + 1) + opts_.timings.backoff_max, &cancel);
           !st) {
         return fail(st.error().message);
       }

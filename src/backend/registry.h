@@ -21,9 +21,9 @@ namespace minerva {
 // One model the server knows about (from -m, --models-dir or the config file).
 struct ModelConfig {
   std::string id;
-  std::string path;  // GGUF file or model directory; empty for openai upstreams
-  std::optional<EngineKind> backend;  // per-model default for `auto`
-  std::vector<EngineKind> fallback;   // the `fallback` chain; empty: native, llama_cpp (GGUF) / mlx (dirs)
+  std::string path;                      // GGUF file or model directory; empty for openai upstreams
+  std::optional<EngineKind> backend;     // per-model default for `auto`
+  std::vector<EngineKind> fallback;      // the `fallback` chain; empty: native, llama_cpp (GGUF) / mlx (dirs)
   std::vector<std::string> engine_args;  // extra arguments for llama-server / mlx_lm.server
   std::vector<std::string> urls;         // openai upstreams
   std::string api_key;                   // openai upstreams

@@ -40,7 +40,8 @@ void RemoteBackend::probe_loop() {
       lock.lock();
       if (s == 200) {
         ups_[i].healthy = true;
-        std::fprintf(stderr, "openai upstream %s is back for model '%s'\n", ups_[i].url.c_str(), spec_.model_id.c_str());
+        std::fprintf(stderr, "openai upstream %s is back for model '%s'\n", ups_[i].url.c_str(),
+                     spec_.model_id.c_str());
       }
     }
   }

@@ -14,7 +14,7 @@ struct RemoteSpec {
   std::string model_id;
   std::vector<std::string> urls;  // base URLs, e.g. http://10.0.0.5:8080/v1
   std::string api_key;
-  std::string upstream_model;  // the model name the upstream expects; empty: the client's
+  std::string upstream_model;                      // the model name the upstream expects; empty: the client's
   std::chrono::milliseconds probe_interval{5000};  // how often a failed upstream is probed
 };
 

@@ -47,12 +47,14 @@ int serve(const ServerOptions& opts) {
 Command register_serve(CLI::App& app) {
   auto o = std::make_shared<ServerOptions>();
   CLI::App* sub = app.add_subcommand("serve", "Serve a model over an OpenAI-compatible HTTP API");
-  sub->add_option("-m,--model", o->model_path, "GGUF model file, loaded at start (optional with --models-dir/--config)");
+  sub->add_option("-m,--model", o->model_path,
+                  "GGUF model file, loaded at start (optional with --models-dir/--config)");
   sub->add_option("--models-dir", o->models_dir,
                   "Serve every model in DIR: *.gguf files (id: name without .gguf) and HF/MLX directories, loaded on "
                   "demand");
-  sub->add_option("--config", o->config_path, "JSON file listing models, aliases, backends and engine args "
-                                              "(docs/BACKEND_SELECTION.md)");
+  sub->add_option("--config", o->config_path,
+                  "JSON file listing models, aliases, backends and engine args "
+                  "(docs/BACKEND_SELECTION.md)");
   sub->add_option("--host", o->host, "Address to listen on (127.0.0.1: this machine only)")->capture_default_str();
   sub->add_option("--port", o->port, "TCP port (0: any free port, printed at start)")->capture_default_str();
   sub->add_option("-c,--ctx-size", o->n_ctx,
@@ -70,7 +72,8 @@ Command register_serve(CLI::App& app) {
                   "(default: the model's tokenizer.chat_template, else chatml)");
   sub->add_option("--max-queue", o->max_queue, "Requests that may wait for a slot before 503")->capture_default_str();
   RegistryOptions& r = o->registry;
-  sub->add_option("--max-loaded", r.max_loaded, "Engines loaded at once; the least recently used is unloaded (0: no limit)")
+  sub->add_option("--max-loaded", r.max_loaded,
+                  "Engines loaded at once; the least recently used is unloaded (0: no limit)")
       ->capture_default_str();
   auto ttl = std::make_shared<double>(0.0);
   sub->add_option("--idle-ttl", *ttl, "Unload a model after this many seconds without requests (0: never)")

@@ -33,11 +33,13 @@ int main(int argc, char** argv) {
   const std::vector<minerva::cli::Command> commands = {
       minerva::cli::register_serve(app),    minerva::cli::register_run(app),   minerva::cli::register_tokenize(app),
       minerva::cli::register_logits(app),   minerva::cli::register_bench(app), minerva::cli::register_inspect(app),
-      minerva::cli::register_quantize(app), minerva::cli::register_synth(app), minerva::cli::register_template(app), minerva::cli::register_models(app),
+      minerva::cli::register_quantize(app), minerva::cli::register_synth(app), minerva::cli::register_template(app),
+      minerva::cli::register_models(app),
   };
 
   std::vector<std::string> args = engine_style_args(argc, argv);
   std::vector<char*> cargs;
+  cargs.reserve(args.size());
   for (auto& a : args) cargs.push_back(a.data());
   try {
     app.parse(static_cast<int>(cargs.size()), cargs.data());

@@ -149,7 +149,7 @@ struct HttpServer::Impl {
 
   void setup_routes();
   void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);
-  void stream_completion(httplib::Response& res, std::shared_ptr<StreamState> st);
+  void stream_completion(httplib::Response& res, const std::shared_ptr<StreamState>& st);
   void reply_whole(httplib::Response& res, EngineKind engine, InferenceBackend& b, const CompletionRequest& r,
                    const ResponseContext& rc, const Completion& c, Clock::time_point t0);
 };
@@ -328,7 +328,8 @@ void HttpServer::Impl::setup_routes() {
       return send_json(res, 200, std::get<json>(out));
     }
     auto it = body->find("tokens");
-    if (it == body->end() || !it->is_array()) return send_error(res, bad_request("'tokens' must be an array", "tokens"));
+    if (it == body->end() || !it->is_array())
+      return send_error(res, bad_request("'tokens' must be an array", "tokens"));
     std::vector<Token> ids;
     for (const auto& t : *it) {
       if (!t.is_number_integer()) return send_error(res, bad_request("'tokens' must contain token ids", "tokens"));
@@ -360,7 +361,6 @@ void HttpServer::Impl::setup_routes() {
     res.set_content(metrics.render(registry->native_stats()), "text/plain; version=0.0.4");
   });
 }
-
 
 std::optional<ApiError> HttpServer::Impl::prepare_native(const NativeBackend& nb, const CompletionRequest& r,
                                                          GenerationRequest& g) {
@@ -416,9 +416,9 @@ struct StreamState {
   ResponseContext rc;
   const ModelConfig* model = nullptr;
   std::vector<EngineKind> chain;
-  size_t index = 0;                             // chain[index] is leased
-  std::optional<ModelRegistry::Lease> lease;    // acquired before the headers were sent
-  std::string errors;                           // hard failures of earlier engines
+  size_t index = 0;                           // chain[index] is leased
+  std::optional<ModelRegistry::Lease> lease;  // acquired before the headers were sent
+  std::string errors;                         // hard failures of earlier engines
   CancelToken cancel;
   Clock::time_point t0;
 };
@@ -503,8 +503,7 @@ namespace {
 // pass through as they come (model id rewritten, "backend" added to the finishing chunks).
 class SseWriter final : public CompletionSink {
  public:
-  SseWriter(httplib::DataSink& sink, const ResponseContext& rc, const Tokenizer* tok, bool logprobs,
-            EngineKind engine)
+  SseWriter(httplib::DataSink& sink, const ResponseContext& rc, const Tokenizer* tok, bool logprobs, EngineKind engine)
       : sink_(sink), rc_(rc), tok_(tok), logprobs_(logprobs), engine_(engine) {}
 
   bool write(const std::string& payload) {
@@ -579,7 +578,7 @@ class SseWriter final : public CompletionSink {
 
 }  // namespace
 
-void HttpServer::Impl::stream_completion(httplib::Response& res, std::shared_ptr<StreamState> st) {
+void HttpServer::Impl::stream_completion(httplib::Response& res, const std::shared_ptr<StreamState>& st) {
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   // The engine that was loaded when the headers left; the last chunk's "backend" is the one

@@ -1,4 +1,6 @@
 // Format detection reads bytes, not names: real files, crafted directories, hostile inputs.
+#include "backend/format.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -6,7 +8,6 @@
 #include <fstream>
 #include <random>
 
-#include "backend/format.h"
 #include "test_paths.h"
 
 namespace minerva {
@@ -88,7 +89,8 @@ TEST_F(FormatTest, BadGgufHeadersAreErrorsNotCrashes) {
 
 TEST_F(FormatTest, HuggingFaceAndMlxDirectories) {
   write("hf/config.json", R"({"model_type": "llama", "hidden_size": 64})");
-  safetensors("hf/model.safetensors", R"({"model.embed_tokens.weight": {"dtype": "F16", "shape": [2, 2], "data_offsets": [0, 8]}})");
+  safetensors("hf/model.safetensors",
+              R"({"model.embed_tokens.weight": {"dtype": "F16", "shape": [2, 2], "data_offsets": [0, 8]}})");
   auto hf = detect_model_format(dir_ + "/hf");
   ASSERT_TRUE(hf) << hf.error().message;
   EXPECT_EQ(hf->format, ModelFormat::HfDir);

@@ -49,7 +49,8 @@ class Scratch {
   std::string stories_engine() const {
     return write("stories-engine.sh",
                  "#!/bin/sh\nwhile [ $# -gt 0 ]; do case \"$1\" in -m|--model) shift 2;; *) break;; esac; done\n"
-                 "exec " + testing::minerva_binary() + " -m " + kStories + " \"$@\"\n",
+                 "exec " +
+                     testing::minerva_binary() + " -m " + kStories + " \"$@\"\n",
                  true);
   }
 
@@ -184,7 +185,7 @@ TEST(Backend, ProxiedStreamArrivesIncrementally) {
   ServerProcess server({"--models-dir", s.path(""), "--llama-server", testing::minerva_binary(), "-t", "1"});
   HttpClient http(server.port());
   json body = {{"model", "stories"}, {"prompt", "Once upon a time"}, {"max_tokens", 1500}, {"temperature", 1.0},
-               {"seed", 5}, {"logit_bias", {{"2", -100}}}, {"stream", true}, {"backend", "llama_cpp"}};
+               {"seed", 5},          {"logit_bias", {{"2", -100}}},  {"stream", true},     {"backend", "llama_cpp"}};
   std::vector<SseEvent> events;
   const auto start = Clock::now();
   http.stream("/v1/completions", body.dump(), events);
@@ -210,8 +211,9 @@ TEST(Backend, ClientDisconnectCancelsTheEngineRequest) {
     const size_t at = body.find("\n" + name + " ");
     return at == std::string::npos ? int64_t{-1} : std::stoll(body.substr(at + name.size() + 2));
   };
-  json body = {{"model", "stories"}, {"prompt", "Once upon a time"}, {"max_tokens", 20000}, {"temperature", 1.0},
-               {"logit_bias", {{"2", -100}}}, {"stream", true}, {"backend", "llama_cpp"}};
+  json body = {{"model", "stories"},    {"prompt", "Once upon a time"}, {"max_tokens", 20000},
+               {"temperature", 1.0},    {"logit_bias", {{"2", -100}}},  {"stream", true},
+               {"backend", "llama_cpp"}};
   std::vector<SseEvent> events;
   http.stream("/v1/completions", body.dump(), events, [](const SseEvent&) { return false; });
   EXPECT_TRUE(wait_until([&] { return metric("minerva_slots_busy") == 0; }, std::chrono::seconds(5)));
@@ -225,14 +227,16 @@ TEST(Backend, ClientDisconnectCancelsTheEngineRequest) {
 // to another backend after bytes were sent); the engine is restarted for the next request.
 TEST(Backend, EngineKilledMidStreamIsReportedAndRestarted) {
   Scratch s;
-  s.write("models.json", json({{"models", {{{"id", "tiny"}, {"path", kStories}, {"fallback", {"llama_cpp", "native"}}}}}}).dump());
+  s.write("models.json",
+          json({{"models", {{{"id", "tiny"}, {"path", kStories}, {"fallback", {"llama_cpp", "native"}}}}}}).dump());
   ServerProcess server({"--config", s.path("models.json"), "--llama-server", testing::minerva_binary(),
                         "--engine-backoff", "0.05", "-t", "1"});
   HttpClient http(server.port());
   ASSERT_EQ(post(http, "/models/load", {{"model", "tiny"}, {"backend", "llama_cpp"}})["state"], "loaded");
   const pid_t pid = model_entry(http, "tiny")["engines"]["llama_cpp"]["pid"];
-  json body = {{"model", "tiny"}, {"prompt", "Once upon a time"}, {"max_tokens", 20000}, {"temperature", 1.0},
-               {"logit_bias", {{"2", -100}}}, {"stream", true}, {"backend", "fallback"}};
+  json body = {{"model", "tiny"},      {"prompt", "Once upon a time"}, {"max_tokens", 20000},
+               {"temperature", 1.0},   {"logit_bias", {{"2", -100}}},  {"stream", true},
+               {"backend", "fallback"}};
   std::vector<SseEvent> events;
   http.stream("/v1/completions", body.dump(), events, [&](const SseEvent&) {
     if (events.size() == 5) ::kill(pid, SIGKILL);
@@ -258,9 +262,8 @@ TEST(Backend, EngineKilledMidStreamIsReportedAndRestarted) {
 TEST(Backend, EngineThatNeverBecomesReadyFails) {
   Scratch s;
   s.link(kStories, "stories.gguf");
-  const std::string engine = s.write("hang.sh", "#!/bin/sh\necho \"hanging with $*\"\necho $$ > " + s.path("pid") +
-                                                    "\nexec sleep 60\n",
-                                     true);
+  const std::string engine =
+      s.write("hang.sh", "#!/bin/sh\necho \"hanging with $*\"\necho $$ > " + s.path("pid") + "\nexec sleep 60\n", true);
   ServerProcess server({"--models-dir", s.path(""), "--llama-server", engine, "--engine-load-timeout", "0.5",
                         "--engine-restarts", "0", "--engine-stop-grace", "0.2"});
   HttpClient http(server.port());
@@ -285,10 +288,11 @@ TEST(Backend, CrashingEngineBacksOffThenFails) {
   Scratch s;
   s.link(kStories, "stories.gguf");
   const std::string starts = s.path("starts");
-  const std::string engine = s.write(
-      "crash.sh", "#!/bin/sh\ndate +%s.%N >> " + starts + "\necho 'error: cannot open model: boom' >&2\nexit 3\n", true);
-  ServerProcess server({"--models-dir", s.path(""), "--llama-server", engine, "--engine-restarts", "3",
-                        "--engine-backoff", "0.1"});
+  const std::string engine =
+      s.write("crash.sh",
+              "#!/bin/sh\ndate +%s.%N >> " + starts + "\necho 'error: cannot open model: boom' >&2\nexit 3\n", true);
+  ServerProcess server(
+      {"--models-dir", s.path(""), "--llama-server", engine, "--engine-restarts", "3", "--engine-backoff", "0.1"});
   HttpClient http(server.port());
   testing::HttpResponse r;
   json j = post(http, "/v1/completions", {{"model", "stories"}, {"prompt", "x"}, {"backend", "llama_cpp"}}, &r);
@@ -312,10 +316,11 @@ TEST(Backend, CrashingEngineBacksOffThenFails) {
 TEST(Backend, IdleTtlUnloads) {
   Scratch s;
   s.link(kStories, "stories.gguf");
-  ServerProcess server({"--models-dir", s.path(""), "--llama-server", testing::minerva_binary(), "--idle-ttl", "0.4",
-                        "-t", "1"});
+  ServerProcess server(
+      {"--models-dir", s.path(""), "--llama-server", testing::minerva_binary(), "--idle-ttl", "0.4", "-t", "1"});
   HttpClient http(server.port());
-  json j = post(http, "/v1/completions", {{"model", "stories"}, {"prompt", "x"}, {"max_tokens", 2}, {"backend", "llama_cpp"}});
+  json j = post(http, "/v1/completions",
+                {{"model", "stories"}, {"prompt", "x"}, {"max_tokens", 2}, {"backend", "llama_cpp"}});
   ASSERT_EQ(j["backend"], "llama_cpp");
   const pid_t pid = model_entry(http, "stories")["engines"]["llama_cpp"]["pid"];
   EXPECT_EQ(model_entry(http, "stories")["state"], "loaded");
@@ -370,12 +375,14 @@ TEST(Backend, FallbackChain) {
     HttpClient http(server.port());
     for (const char* backend : {"fallback", "auto"}) {
       testing::HttpResponse r;
-      json j = post(http, "/v1/completions", {{"model", "qwen"}, {"prompt", "Once"}, {"max_tokens", 4}, {"backend", backend}}, &r);
+      json j = post(http, "/v1/completions",
+                    {{"model", "qwen"}, {"prompt", "Once"}, {"max_tokens", 4}, {"backend", backend}}, &r);
       EXPECT_EQ(r.status, 200) << r.body;
       EXPECT_EQ(j["backend"], "llama_cpp") << backend;
     }
     // Native can: fallback stays on native.
-    json j = post(http, "/v1/completions", {{"model", "stories"}, {"prompt", "Once"}, {"max_tokens", 4}, {"backend", "fallback"}});
+    json j = post(http, "/v1/completions",
+                  {{"model", "stories"}, {"prompt", "Once"}, {"max_tokens", 4}, {"backend", "fallback"}});
     EXPECT_EQ(j["backend"], "native");
     // A client error (prompt longer than the context) is not a reason to switch.
     std::string long_prompt;
@@ -468,13 +475,13 @@ TEST(Backend, OpenAiUpstreamBalancesAndProbesBack) {
     ::close(fd);
     return static_cast<int>(ntohs(addr.sin_port));
   }();
-  s.write("models.json",
-          json({{"models",
-                 {{{"id", "remote"},
-                   {"backend", "openai"},
-                   {"urls", {"http://127.0.0.1:" + std::to_string(up1.port()) + "/v1",
-                             "http://127.0.0.1:" + std::to_string(dead_port) + "/v1"}}}}}})
-              .dump());
+  s.write("models.json", json({{"models",
+                                {{{"id", "remote"},
+                                  {"backend", "openai"},
+                                  {"urls",
+                                   {"http://127.0.0.1:" + std::to_string(up1.port()) + "/v1",
+                                    "http://127.0.0.1:" + std::to_string(dead_port) + "/v1"}}}}}})
+                             .dump());
   ServerProcess front({"--config", s.path("models.json"), "--upstream-probe-interval", "0.1"});
   HttpClient http(front.port());
   for (int i = 0; i < 3; ++i) {
@@ -489,21 +496,24 @@ TEST(Backend, OpenAiUpstreamBalancesAndProbesBack) {
   // Streamed through the upstream too.
   std::vector<SseEvent> events;
   http.stream("/v1/chat/completions",
-              json({{"model", "remote"}, {"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 3},
+              json({{"model", "remote"},
+                    {"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                    {"max_tokens", 3},
                     {"stream", true}})
                   .dump(),
               events);
   EXPECT_EQ(last_chunk(events)["backend"], "openai");
   // The dead upstream comes up: probed back in, then it takes its share of concurrent requests.
   ServerProcess up2({"-m", kStories, "-t", "1", "--port", std::to_string(dead_port)});
-  ASSERT_TRUE(wait_until(
-      [&] { return model_entry(http, "remote")["engines"]["openai"]["upstreams"][1]["healthy"] == true; },
-      std::chrono::seconds(3)));
+  ASSERT_TRUE(
+      wait_until([&] { return model_entry(http, "remote")["engines"]["openai"]["upstreams"][1]["healthy"] == true; },
+                 std::chrono::seconds(3)));
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
-      HttpClient(front.port()).request("POST", "/v1/completions",
-                                       json({{"model", "remote"}, {"prompt", "Once"}, {"max_tokens", 200}}).dump());
+      HttpClient(front.port())
+          .request("POST", "/v1/completions",
+                   json({{"model", "remote"}, {"prompt", "Once"}, {"max_tokens", 200}}).dump());
     });
   }
   for (auto& t : threads) t.join();
@@ -533,8 +543,9 @@ TEST(Backend, MlxDirectoryRoutesToMlxEngine) {
   const std::string dir = s.path("models/qwen-mlx");
   // mlx_lm.server's command line: --model DIR --host H --port N. Check it, then serve stories.
   const std::string engine =
-      s.write("mlx.sh", "#!/bin/sh\n[ \"$1\" = --model ] && [ \"$2\" = " + dir + " ] || exit 9\nshift 2\nexec " +
-                            testing::minerva_binary() + " --model " + kStories + " \"$@\"\n",
+      s.write("mlx.sh",
+              "#!/bin/sh\n[ \"$1\" = --model ] && [ \"$2\" = " + dir + " ] || exit 9\nshift 2\nexec " +
+                  testing::minerva_binary() + " --model " + kStories + " \"$@\"\n",
               true);
   {
     ServerProcess server({"--models-dir", s.path("models"), "--mlx-command", engine, "-t", "1"});
@@ -543,8 +554,9 @@ TEST(Backend, MlxDirectoryRoutesToMlxEngine) {
     EXPECT_EQ(m["format"], "mlx");
     EXPECT_EQ(m["backend"], "mlx");
     testing::HttpResponse r;
-    json j = post(http, "/v1/chat/completions",
-                  {{"model", "qwen-mlx"}, {"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 3}}, &r);
+    json j =
+        post(http, "/v1/chat/completions",
+             {{"model", "qwen-mlx"}, {"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 3}}, &r);
     EXPECT_EQ(r.status, 200) << r.body << server.log();
     EXPECT_EQ(j["backend"], "mlx");
     EXPECT_EQ(j["model"], "qwen-mlx");
