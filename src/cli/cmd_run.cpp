@@ -2,10 +2,10 @@
 #include <cstdio>
 #include <string>
 
+#include "backend/chat_prompt.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "engine/generator.h"
-#include "server/chat_prompt.h"
 
 namespace minerva::cli {
 

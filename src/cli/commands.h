@@ -24,5 +24,6 @@ Command register_bench_serve(CLI::App& app);
 Command register_quantize(CLI::App& app);
 Command register_synth(CLI::App& app);
 Command register_template(CLI::App& app);
+Command register_models(CLI::App& app);
 
 }  // namespace minerva::cli

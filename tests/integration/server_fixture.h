@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -28,11 +29,13 @@ namespace minerva::testing {
 
 class ServerProcess {
  public:
-  // Starts `minerva serve --port 0 ARGS...` and waits until /health answers 200.
+  // Starts `minerva serve --port 0 ARGS...` (no --port 0 when ARGS have a --port) and waits until
+  // /health answers 200.
   explicit ServerProcess(std::vector<std::string> args) {
     log_path_ = ::testing::TempDir() + "minerva_serve_" + std::to_string(::getpid()) + "_" +
                 std::to_string(counter()++) + ".log";
-    std::vector<std::string> argv = {minerva_binary(), "serve", "--port", "0"};
+    std::vector<std::string> argv = {minerva_binary(), "serve"};
+    if (std::find(args.begin(), args.end(), "--port") == args.end()) argv.insert(argv.end(), {"--port", "0"});
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
@@ -71,6 +74,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string log() const {
     std::ifstream in(log_path_);
     std::stringstream ss;

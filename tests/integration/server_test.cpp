@@ -376,7 +376,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadRequest{"bad_backend", "/v1/completions", R"({"prompt": "x", "backend": "gpu"})", 400,
                    "unknown backend 'gpu'", "backend"},
         BadRequest{"absent_backend", "/v1/completions", R"({"prompt": "x", "backend": "llama_cpp"})", 503,
-                   "not available", "backend"},
+                   "llama-server not found", "backend"},
         BadRequest{"bad_token", "/v1/completions", R"({"prompt": [1, 99999]})", 400, "99999", ""},
         BadRequest{"deep_json", "/v1/completions", std::string(100, '[') + std::string(100, ']'), 400,
                    "nested more than", ""},

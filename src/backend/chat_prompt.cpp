@@ -1,4 +1,4 @@
-#include "server/chat_prompt.h"
+#include "backend/chat_prompt.h"
 
 #include <cstdio>
 #include <fstream>
