@@ -47,7 +47,14 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  if (!server || server.exitCode !== null) return;
+  // A clean shutdown, and nothing from the sanitizers in the sanitizer build.
+  const code = await new Promise((resolve) => {
+    server.on('exit', (c, signal) => resolve(c ?? signal));
+    server.kill('SIGTERM');
+  });
+  assert.equal(code, 0, serverLog.slice(-4000));
+  assert.doesNotMatch(serverLog, /Sanitizer|runtime error/);
 });
 
 // A page with the key already saved, the model list loaded, and every chat request recorded.
