@@ -158,16 +158,13 @@ Status native_engine_supports(const std::string& gguf_path) {
   for (const auto& t : f.tensors()) {
     if (!kernels_support(t.type)) {
       return make_error(gguf_path + ": tensor '" + std::string(t.name) + "' has type " +
-                        std::string(tensor_type_name(t.type)) + ", which the native engine does not support");
+                        std::string(tensor_type_name(t.type)) + ", which the native engine does not support",
+                        ErrorKind::Unsupported);
     }
   }
   return Ok{};
 }
 
-bool is_native_unsupported_error(const Error& e) {
-  return e.message.find("unsupported architecture") != std::string::npos ||
-         e.message.find("is not supported by the native engine") != std::string::npos ||
-         e.message.find("native engine does not support") != std::string::npos;
-}
+bool is_native_unsupported_error(const Error& e) { return e.kind == ErrorKind::Unsupported; }
 
 }  // namespace minerva

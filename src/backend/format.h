@@ -27,8 +27,8 @@ Result<DetectedModel> detect_model_format(const std::string& path);
 Status native_engine_supports(const std::string& gguf_path);
 
 // True when a native load error means "this model is not for the native engine" (unsupported
-// architecture or tensor type) rather than a broken file. Kept in one function so the check
-// can follow the native engine's error codes.
+// architecture or tensor type: ErrorKind::Unsupported, set by the model loader and by
+// native_engine_supports) rather than a broken file.
 bool is_native_unsupported_error(const Error& e);
 
 }  // namespace minerva
