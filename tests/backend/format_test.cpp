@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 
+#include "crafted_models.h"
 #include "test_paths.h"
 
 namespace minerva {
@@ -43,7 +44,8 @@ TEST_F(FormatTest, RealGgufIsDetectedWithItsArchitecture) {
   EXPECT_EQ(d->format, ModelFormat::Gguf);
   EXPECT_EQ(d->architecture, "llama");
   EXPECT_TRUE(native_engine_supports(testing::shared_path("models/stories260K.gguf")));
-  Status q = native_engine_supports(testing::shared_path("models/synth/qwen2-q8_0.gguf"));
+  EXPECT_TRUE(native_engine_supports(testing::shared_path("models/synth/qwen2-q8_0.gguf")));
+  Status q = native_engine_supports(testing::unsupported_arch_model());
   ASSERT_FALSE(q);
   EXPECT_TRUE(is_native_unsupported_error(q.error())) << q.error().message;
 }

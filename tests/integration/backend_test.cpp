@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "crafted_models.h"
 #include "server_fixture.h"
 #include "subprocess.h"
 
@@ -24,7 +25,6 @@ using testing::SseEvent;
 using Clock = std::chrono::steady_clock;
 
 const std::string kStories = testing::shared_path("models/stories260K.gguf");
-const std::string kQwen2 = testing::shared_path("models/synth/qwen2-q8_0.gguf");  // not a native architecture
 
 // A scratch directory of models (symlinks into ../shared) and engine scripts; removed at the end.
 class Scratch {
@@ -113,7 +113,7 @@ json last_chunk(const std::vector<SseEvent>& events) {
 TEST(BackendCli, ModelsCommandReportsFormatsAndBackends) {
   Scratch s;
   s.link(kStories, "stories.gguf");
-  s.link(kQwen2, "qwen.gguf");
+  s.link(testing::unsupported_arch_model(), "qwen.gguf");
   s.write("old.bin", "lmgg\x01\x00\x00\x00");
   s.write("notes.txt", "hello world");
   s.write("hf/config.json", R"({"model_type": "llama"})");
@@ -128,7 +128,7 @@ TEST(BackendCli, ModelsCommandReportsFormatsAndBackends) {
   };
   EXPECT_NE(line("stories").find("native"), std::string::npos) << r.out;
   EXPECT_NE(line("qwen").find("llama_cpp"), std::string::npos) << r.out;
-  EXPECT_NE(line("qwen").find("unsupported architecture 'qwen2'"), std::string::npos) << r.out;
+  EXPECT_NE(line("qwen").find("architecture 'mamba' is not supported"), std::string::npos) << r.out;
   EXPECT_NE(line("qwen").find("llama-server not found"), std::string::npos) << r.out;
   EXPECT_NE(line("old.bin").find("legacy GGML file"), std::string::npos) << r.out;
   EXPECT_NE(line("notes.txt").find("not a model file"), std::string::npos) << r.out;
@@ -368,9 +368,9 @@ TEST(Backend, MaxLoadedEvictsLeastRecentlyUsed) {
 TEST(Backend, FallbackChain) {
   Scratch s;
   s.link(kStories, "stories.gguf");
-  s.link(kQwen2, "qwen.gguf");
+  s.link(testing::unsupported_arch_model(), "qwen.gguf");
   {
-    // Native cannot run qwen2: fallback and auto move on to llama_cpp.
+    // Native cannot run the mamba-labelled file: fallback and auto move on to llama_cpp.
     ServerProcess server({"--models-dir", s.path(""), "--llama-server", s.stories_engine(), "-t", "1", "-c", "64"});
     HttpClient http(server.port());
     for (const char* backend : {"fallback", "auto"}) {
@@ -394,7 +394,7 @@ TEST(Backend, FallbackChain) {
     // Explicit native on an unsupported architecture: the native error, no switching.
     j = post(http, "/v1/completions", {{"model", "qwen"}, {"prompt", "x"}, {"backend", "native"}}, &r);
     EXPECT_EQ(r.status, 501) << r.body;
-    EXPECT_NE(r.body.find("unsupported architecture 'qwen2'"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("architecture 'mamba' is not supported"), std::string::npos) << r.body;
     // Unknown backend -> 400; mlx on a GGUF -> 400.
     post(http, "/v1/completions", {{"model", "qwen"}, {"prompt", "x"}, {"backend", "vllm"}}, &r);
     EXPECT_EQ(r.status, 400);
@@ -409,7 +409,7 @@ TEST(Backend, FallbackChain) {
     testing::HttpResponse r;
     post(http, "/v1/completions", {{"model", "qwen"}, {"prompt", "x"}, {"backend", "fallback"}}, &r);
     EXPECT_EQ(r.status, 503) << r.body;
-    EXPECT_NE(r.body.find("unsupported architecture 'qwen2'"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("architecture 'mamba' is not supported"), std::string::npos) << r.body;
     EXPECT_NE(r.body.find("install llama.cpp or pass --llama-server"), std::string::npos) << r.body;
     post(http, "/v1/completions", {{"model", "qwen"}, {"prompt", "x"}, {"backend", "llama_cpp"}}, &r);
     EXPECT_EQ(r.status, 503) << r.body;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "crafted_models.h"
 #include "formats/gguf_writer.h"
 #include "subprocess.h"
 
@@ -47,24 +48,7 @@ std::string unsupported_type_model() {
   return path;
 }
 
-// stories260K relabelled as an architecture no engine here implements.
-std::string unsupported_arch_model() {
-  static const std::string path = [] {
-    const std::string p = ::testing::TempDir() + "minerva_mamba_arch.gguf";
-    auto src = GgufFile::open(kStories);
-    if (!src) return p;  // the test then fails on the missing file; listing the tests still works
-    GgufWriter w;
-    w.copy_metadata(src.value());
-    w.set_string("general.architecture", "mamba");
-    for (const TensorView& t : src->tensors()) {
-      std::vector<int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
-      (void)w.add_tensor(t.name, t.type, ne, std::vector<uint8_t>(t.data, t.data + t.nbytes));
-    }
-    (void)w.write_file(p);
-    return p;
-  }();
-  return path;
-}
+using testing::unsupported_arch_model;
 
 std::string hex(const std::string& s) {
   static const char* digits = "0123456789abcdef";

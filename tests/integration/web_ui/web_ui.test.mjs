@@ -155,7 +155,7 @@ test('an answer streams in token by token, then shows tokens/s and time to first
   assert.ok(updates >= 5, `the answer was drawn ${updates} times while streaming`);
   const stats = await answer.locator('.stats').textContent();
   t.diagnostic(`${updates} updates while streaming; ${stats}`);
-  assert.match(stats, /^\d+ tokens( \(max tokens reached\))? · [0-9.]+ tokens\/s · first token after \d+ ms$/);
+  assert.match(stats, /^\d+ tokens( \(max tokens reached\))? · [0-9.]+ tokens\/s · first token after \d+ ms · backend: native$/);
   const firstText = (await answer.locator('.body').textContent()).trim();
   assert.ok(firstText.length > 20, firstText);
   await page.screenshot({ path: path.join(artifacts, 'web_ui_answer.png'), fullPage: true });
