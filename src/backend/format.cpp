@@ -158,7 +158,7 @@ Status native_engine_supports(const std::string& gguf_path) {
   for (const auto& t : f.tensors()) {
     if (!kernels_support(t.type)) {
       return make_error(gguf_path + ": tensor '" + std::string(t.name) + "' has type " +
-                        std::string(tensor_type_name(t.type)) + ", which the native engine does not support",
+                            std::string(tensor_type_name(t.type)) + ", which the native engine does not support",
                         ErrorKind::Unsupported);
     }
   }

@@ -29,7 +29,7 @@ struct CompletionRequest {
   std::string backend = "auto";
   int32_t logprobs = -1;  // < 0: off; else alternatives per token (chat: top_logprobs; completions: logprobs)
   std::vector<std::pair<Token, float>> logit_bias;
-  bool ignore_eos = false;  // llama.cpp's extension: never end early (benchmarks)
+  bool ignore_eos = false;      // llama.cpp's extension: never end early (benchmarks)
   StructuredOutput structured;  // response_format / grammar / tools
 };
 

@@ -46,9 +46,9 @@ const RefCase kCases[] = {
     {"synth/llama-q4_0.gguf", 2.1e-2f},   {"synth/llama-q4_1.gguf", 1.8e-2f},   {"synth/llama-q5_0.gguf", 2e-2f},
     {"synth/llama-q5_1.gguf", 2.1e-2f},   {"synth/llama-q2_k.gguf", 2.4e-2f},   {"synth/llama-q3_k_m.gguf", 2.2e-2f},
     {"synth/llama-q4_k_m.gguf", 2.3e-2f}, {"synth/llama-q5_k_m.gguf", 2.1e-2f}, {"synth/llama-q6_k.gguf", 1.9e-2f},
-    {"synth/qwen2-f32.gguf", 2e-3f},    {"synth/qwen2-q8_0.gguf", 1.7e-2f},   {"synth/qwen2-q4_k_m.gguf", 2.1e-2f},
-    {"synth/qwen3-f32.gguf", 2e-3f},    {"synth/qwen3-q8_0.gguf", 2e-2f},     {"synth/qwen3-q4_k_m.gguf", 2.4e-2f},
-    {"synth/gemma2-f32.gguf", 2e-3f},   {"synth/gemma3-f32.gguf", 2e-3f},     {"synth/phi3-f32.gguf", 2e-3f},
+    {"synth/qwen2-f32.gguf", 2e-3f},      {"synth/qwen2-q8_0.gguf", 1.7e-2f},   {"synth/qwen2-q4_k_m.gguf", 2.1e-2f},
+    {"synth/qwen3-f32.gguf", 2e-3f},      {"synth/qwen3-q8_0.gguf", 2e-2f},     {"synth/qwen3-q4_k_m.gguf", 2.4e-2f},
+    {"synth/gemma2-f32.gguf", 2e-3f},     {"synth/gemma3-f32.gguf", 2e-3f},     {"synth/phi3-f32.gguf", 2e-3f},
 };
 
 void PrintTo(const RefCase& c, std::ostream* os) { *os << c.model; }
