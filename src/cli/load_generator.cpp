@@ -141,9 +141,10 @@ double LoadResult::mean_stream_tps() const {
 Result<std::pair<std::string, int>> parse_server_url(const std::string& url) {
   std::string rest = url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
-  if (rest.rfind("https://", 0) == 0) return Error("server URL '" + url + "': https is not supported; use http://");
+  if (rest.rfind("https://", 0) == 0)
+    return make_error("server URL '" + url + "': https is not supported; use http://");
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.find('/') != std::string::npos) return Error("server URL '" + url + "': give only http://host:port");
+  if (rest.find('/') != std::string::npos) return make_error("server URL '" + url + "': give only http://host:port");
   const size_t colon = rest.rfind(':');
   std::string host = colon == std::string::npos ? rest : rest.substr(0, colon);
   int port = 80;
@@ -151,10 +152,11 @@ Result<std::pair<std::string, int>> parse_server_url(const std::string& url) {
     const std::string p = rest.substr(colon + 1);
     char* end = nullptr;
     const long v = std::strtol(p.c_str(), &end, 10);
-    if (p.empty() || *end != '\0' || v < 1 || v > 65535) return Error("server URL '" + url + "': bad port '" + p + "'");
+    if (p.empty() || *end != '\0' || v < 1 || v > 65535)
+      return make_error("server URL '" + url + "': bad port '" + p + "'");
     port = static_cast<int>(v);
   }
-  if (host.empty()) return Error("server URL '" + url + "': no host");
+  if (host.empty()) return make_error("server URL '" + url + "': no host");
   return std::pair<std::string, int>{host, port};
 }
 
