@@ -16,6 +16,7 @@ struct BenchOptions {
   std::string model;
   std::vector<int64_t> n_prompt = {512};
   std::vector<int64_t> n_gen = {128};
+  std::vector<int64_t> n_depth = {0};
   std::vector<int> threads = {0};
   int reps = 5;
   std::string output = "md";
@@ -36,11 +37,13 @@ int bench(const BenchOptions& o) {
   const uint64_t params = parameter_count(f);
   const std::string model_type = lm->model->hparams().arch + " " + format_count(params);
   std::vector<BenchTest> tests;
-  for (int64_t p : o.n_prompt) {
-    if (p > 0) tests.push_back({p, 0});
-  }
-  for (int64_t n : o.n_gen) {
-    if (n > 0) tests.push_back({0, n});
+  for (int64_t d : o.n_depth) {
+    for (int64_t p : o.n_prompt) {
+      if (p > 0) tests.push_back({p, 0, d});
+    }
+    for (int64_t n : o.n_gen) {
+      if (n > 0) tests.push_back({0, n, d});
+    }
   }
   nlohmann::json out = nlohmann::json::array();
   if (o.output == "md") {
@@ -65,6 +68,7 @@ int bench(const BenchOptions& o) {
                        {"n_threads", r->threads},
                        {"n_prompt", test.n_prompt},
                        {"n_gen", test.n_gen},
+                       {"n_depth", test.n_depth},
                        {"avg_ts", r->avg_ts()},
                        {"stddev_ts", r->stddev_ts()},
                        {"samples_ts", r->samples_ts},
@@ -87,6 +91,11 @@ Command register_bench(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("-n,--n-gen", o->n_gen, "Generation lengths to test, one token at a time (0: none)")
       ->delimiter(',')
+      ->capture_default_str();
+  sub->add_option("-d,--n-depth", o->n_depth,
+                  "Tokens already in the KV cache before each test, evaluated once untimed (llama-bench's -d)")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   sub->add_option("-t,--threads", o->threads, "Thread counts to test (0: all CPUs)")
       ->delimiter(',')

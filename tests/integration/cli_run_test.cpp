@@ -218,5 +218,28 @@ TEST(CliBench, MarkdownTable) {
   EXPECT_NE(r.out.find("| tg4 |"), std::string::npos) << r.out;
 }
 
+// -d N: each test runs after N tokens already in the cache (llama-bench's context depth).
+TEST(CliBench, DepthRunsEachTestAfterThatManyCachedTokens) {
+  auto r = testing::run_minerva({"bench", "-m", testing::shared_path("models/stories260K.gguf"), "-p", "8", "-n", "4",
+                                 "-d", "0,16", "-r", "1", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 4u);
+  EXPECT_EQ(j[0]["n_depth"], 0);
+  EXPECT_EQ(j[1]["n_depth"], 0);
+  EXPECT_EQ(j[2]["n_depth"], 16);
+  EXPECT_EQ(j[2]["n_prompt"], 8);
+  EXPECT_EQ(j[3]["n_depth"], 16);
+  EXPECT_EQ(j[3]["n_gen"], 4);
+  for (const auto& t : j) EXPECT_GT(t["avg_ts"].get<double>(), 0.0);
+  auto md = testing::run_minerva(
+      {"bench", "-m", testing::shared_path("models/stories260K.gguf"), "-p", "0", "-n", "4", "-d", "16", "-r", "1"});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("| tg4 @ d16 |"), std::string::npos) << md.out;
+  auto bad = testing::run_minerva(
+      {"bench", "-m", testing::shared_path("models/stories260K.gguf"), "-p", "0", "-n", "4", "-d", "-3"});
+  EXPECT_NE(bad.exit_code, 0);
+}
+
 }  // namespace
 }  // namespace minerva
