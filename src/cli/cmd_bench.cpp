@@ -20,6 +20,7 @@ struct BenchOptions {
   std::vector<int> threads = {0};
   int reps = 5;
   std::string output = "md";
+  std::string cache_type = "f16";
 };
 
 uint64_t parameter_count(const GgufFile& f) {
@@ -29,6 +30,8 @@ uint64_t parameter_count(const GgufFile& f) {
 }
 
 int bench(const BenchOptions& o) {
+  auto kv = parse_kv_type(o.cache_type);
+  if (!kv) return report(kv.error());
   auto lm = load_model(o.model);
   if (!lm) return report(lm.error());
   const GgufFile& f = *lm->file;
@@ -46,17 +49,22 @@ int bench(const BenchOptions& o) {
     }
   }
   nlohmann::json out = nlohmann::json::array();
+  // Like llama-bench, the KV cache types get columns only when they are not the default.
+  const bool kv_cols = kv.value() != KvType::F16;
+  const std::string kv_name = kv_type_name(kv.value());
+  const std::string kv_cells =
+      kv_cols ? std::string(" ").append(kv_name).append(" | ").append(kv_name).append(" |") : "";
   if (o.output == "md") {
-    std::printf("| model | size | params | backend | threads | test | t/s |\n");
-    std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: |\n");
+    std::printf("| model | size | params | backend | threads |%s test | t/s |\n", kv_cols ? " type_k | type_v |" : "");
+    std::printf("| --- | ---: | ---: | --- | ---: |%s ---: | ---: |\n", kv_cols ? " --- | --- |" : "");
   }
   for (int threads : o.threads) {
     for (const BenchTest& test : tests) {
-      auto r = run_bench(*lm, test, choose_threads(threads), o.reps);
+      auto r = run_bench(*lm, test, choose_threads(threads), o.reps, kv.value());
       if (!r) return report(r.error());
       if (o.output == "md") {
-        std::printf("| %s | %s | %s | CPU | %d | %s | %.2f ± %.2f |\n", model_type.c_str(),
-                    format_byte_size(weight_bytes).c_str(), format_count(params).c_str(), r->threads,
+        std::printf("| %s | %s | %s | CPU | %d |%s %s | %.2f ± %.2f |\n", model_type.c_str(),
+                    format_byte_size(weight_bytes).c_str(), format_count(params).c_str(), r->threads, kv_cells.c_str(),
                     test.name().c_str(), r->avg_ts(), r->stddev_ts());
         std::fflush(stdout);
       } else {
@@ -69,6 +77,8 @@ int bench(const BenchOptions& o) {
                        {"n_prompt", test.n_prompt},
                        {"n_gen", test.n_gen},
                        {"n_depth", test.n_depth},
+                       {"type_k", kv_name},
+                       {"type_v", kv_name},
                        {"avg_ts", r->avg_ts()},
                        {"stddev_ts", r->stddev_ts()},
                        {"samples_ts", r->samples_ts},
@@ -103,6 +113,7 @@ Command register_bench(CLI::App& app) {
   sub->add_option("-r,--repetitions", o->reps, "Timed repetitions per test (after one warm-up)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  sub->add_option("--cache-type", o->cache_type, "KV cache element type: f16 or f32")->capture_default_str();
   sub->add_option("-o,--output", o->output, "Output format: md (table) or json")
       ->check(CLI::IsMember({"md", "json"}))
       ->capture_default_str();

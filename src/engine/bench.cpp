@@ -28,7 +28,7 @@ double BenchResult::stddev_ts() const {
   return std::sqrt(sq / static_cast<double>(samples_ts.size() - 1));
 }
 
-Result<BenchResult> run_bench(const LoadedModel& model, const BenchTest& test, int threads, int reps) {
+Result<BenchResult> run_bench(const LoadedModel& model, const BenchTest& test, int threads, int reps, KvType kv_type) {
   if ((test.n_prompt > 0) == (test.n_gen > 0)) return make_error("a bench test is either pp or tg");
   if (test.n_depth < 0) return make_error("bench depth must be >= 0, got " + std::to_string(test.n_depth));
   ThreadPool pool(threads);
@@ -39,7 +39,7 @@ Result<BenchResult> run_bench(const LoadedModel& model, const BenchTest& test, i
   BenchResult result;
   result.test = test;
   result.threads = pool.size();
-  Context ctx(model.model, n_ctx, pool);
+  Context ctx(model.model, n_ctx, pool, 1, kv_type);
   if (test.n_depth > 0) {
     std::vector<Token> depth(static_cast<size_t>(test.n_depth));
     for (auto& t : depth) t = dist(rng);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/loaded_model.h"
+#include "model/attention.h"
 
 namespace minerva {
 
@@ -30,6 +31,7 @@ struct BenchResult {
 // Runs `reps` timed repetitions (after one untimed warm-up) on random token ids so no
 // tokenizer work is measured. The n_depth tokens are evaluated once, untimed; each repetition
 // truncates the cache back to them.
-Result<BenchResult> run_bench(const LoadedModel& model, const BenchTest& test, int threads, int reps);
+Result<BenchResult> run_bench(const LoadedModel& model, const BenchTest& test, int threads, int reps,
+                              KvType kv_type = KvType::F16);
 
 }  // namespace minerva
