@@ -14,6 +14,8 @@ namespace {
 // Key positions per tile: a tile's keys and values as floats (2 * 64 * head_dim * 4 bytes,
 // 32 KiB at head_dim 64) stay in L1/L2 while every query head of the group uses them.
 constexpr int64_t kTile = 64;
+// Output values accumulated together in registers (a multiple of every vector width).
+constexpr int64_t kLanes = 16;
 
 struct Scratch {
   std::vector<float> k, v;  // (kTile, head_dim): the tile's rows as floats (F16 caches)
@@ -103,13 +105,26 @@ void attend_group(const AttentionShape& shape, const float* q, int64_t n_q, cons
         for (int64_t d = 0; d < hd; ++d) o[d] *= corr;
       }
     }
-    // out += p . V, value row outermost for the same reason.
-    for (int64_t j = 0; j < n; ++j) {
-      const float* vrow = vrows + j * stride;
-      for (int64_t g = 0; g < n_q; ++g) {
-        const float w = sc.p[static_cast<size_t>(g * kTile + j)];
-        float* o = out + g * hd;
-        for (int64_t d = 0; d < hd; ++d) o[d] += w * vrow[d];
+    // out += p . V, kLanes outputs at a time held in registers across the tile (the tile's
+    // values, read from memory once, are re-read from cache by the group's other heads).
+    for (int64_t g = 0; g < n_q; ++g) {
+      const float* pg = &sc.p[static_cast<size_t>(g * kTile)];
+      float* o = out + g * hd;
+      int64_t d0 = 0;
+      for (; d0 + kLanes <= hd; d0 += kLanes) {
+        float acc[kLanes];
+        for (int64_t i = 0; i < kLanes; ++i) acc[i] = o[d0 + i];
+        for (int64_t j = 0; j < n; ++j) {
+          const float w = pg[j];
+          const float* vr = vrows + j * stride + d0;
+          for (int64_t i = 0; i < kLanes; ++i) acc[i] += w * vr[i];
+        }
+        for (int64_t i = 0; i < kLanes; ++i) o[d0 + i] = acc[i];
+      }
+      for (; d0 < hd; ++d0) {
+        float a = o[d0];
+        for (int64_t j = 0; j < n; ++j) a += pg[j] * vrows[j * stride + d0];
+        o[d0] = a;
       }
     }
   }
