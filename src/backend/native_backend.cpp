@@ -16,8 +16,10 @@ Result<std::unique_ptr<NativeBackend>> NativeBackend::load(const std::string& pa
   so.n_ctx = opts.n_ctx > 0 ? opts.n_ctx : std::min<int64_t>(lm.model->hparams().n_ctx_train, 4096);
   so.threads = opts.threads > 0 ? opts.threads : default_thread_count();
   so.max_queue = opts.max_queue;
-  std::fprintf(stderr, "model %s loaded in %.1f ms: %d slot(s) x %lld tokens of context, %d threads\n",
-               model_id.c_str(), lm.load_ms, so.n_slots, static_cast<long long>(so.n_ctx), so.threads);
+  so.kv_type = opts.kv_type;
+  std::fprintf(stderr, "model %s loaded in %.1f ms: %d slot(s) x %lld tokens of context (%s KV cache), %d threads\n",
+               model_id.c_str(), lm.load_ms, so.n_slots, static_cast<long long>(so.n_ctx), kv_type_name(so.kv_type),
+               so.threads);
   MINERVA_TRY(ChatFormatter chat, resolve_chat_template(opts.chat_template, *lm.file, lm.tokenizer->vocab()));
   std::fprintf(stderr, "chat template: %s\n", chat.origin().c_str());
   auto b = std::unique_ptr<NativeBackend>(new NativeBackend());

@@ -14,7 +14,8 @@ struct NativeOptions {
   int32_t parallel = 1;
   int threads = 0;  // 0: all CPUs
   size_t max_queue = 64;
-  std::string chat_template;  // see resolve_chat_template
+  std::string chat_template;     // see resolve_chat_template
+  KvType kv_type = KvType::F16;  // KV cache element type (--cache-type)
 };
 
 // Minerva's own engine behind the InferenceBackend interface: a Scheduler over one GGUF.

@@ -16,9 +16,11 @@ struct BenchOptions {
   std::string model;
   std::vector<int64_t> n_prompt = {512};
   std::vector<int64_t> n_gen = {128};
+  std::vector<int64_t> n_depth = {0};
   std::vector<int> threads = {0};
   int reps = 5;
   std::string output = "md";
+  std::string cache_type = "f16";
 };
 
 uint64_t parameter_count(const GgufFile& f) {
@@ -28,6 +30,8 @@ uint64_t parameter_count(const GgufFile& f) {
 }
 
 int bench(const BenchOptions& o) {
+  auto kv = parse_kv_type(o.cache_type);
+  if (!kv) return report(kv.error());
   auto lm = load_model(o.model);
   if (!lm) return report(lm.error());
   const GgufFile& f = *lm->file;
@@ -36,24 +40,31 @@ int bench(const BenchOptions& o) {
   const uint64_t params = parameter_count(f);
   const std::string model_type = lm->model->hparams().arch + " " + format_count(params);
   std::vector<BenchTest> tests;
-  for (int64_t p : o.n_prompt) {
-    if (p > 0) tests.push_back({p, 0});
-  }
-  for (int64_t n : o.n_gen) {
-    if (n > 0) tests.push_back({0, n});
+  for (int64_t d : o.n_depth) {
+    for (int64_t p : o.n_prompt) {
+      if (p > 0) tests.push_back({p, 0, d});
+    }
+    for (int64_t n : o.n_gen) {
+      if (n > 0) tests.push_back({0, n, d});
+    }
   }
   nlohmann::json out = nlohmann::json::array();
+  // Like llama-bench, the KV cache types get columns only when they are not the default.
+  const bool kv_cols = kv.value() != KvType::F16;
+  const std::string kv_name = kv_type_name(kv.value());
+  const std::string kv_cells =
+      kv_cols ? std::string(" ").append(kv_name).append(" | ").append(kv_name).append(" |") : "";
   if (o.output == "md") {
-    std::printf("| model | size | params | backend | threads | test | t/s |\n");
-    std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: |\n");
+    std::printf("| model | size | params | backend | threads |%s test | t/s |\n", kv_cols ? " type_k | type_v |" : "");
+    std::printf("| --- | ---: | ---: | --- | ---: |%s ---: | ---: |\n", kv_cols ? " --- | --- |" : "");
   }
   for (int threads : o.threads) {
     for (const BenchTest& test : tests) {
-      auto r = run_bench(*lm, test, choose_threads(threads), o.reps);
+      auto r = run_bench(*lm, test, choose_threads(threads), o.reps, kv.value());
       if (!r) return report(r.error());
       if (o.output == "md") {
-        std::printf("| %s | %s | %s | CPU | %d | %s | %.2f ± %.2f |\n", model_type.c_str(),
-                    format_byte_size(weight_bytes).c_str(), format_count(params).c_str(), r->threads,
+        std::printf("| %s | %s | %s | CPU | %d |%s %s | %.2f ± %.2f |\n", model_type.c_str(),
+                    format_byte_size(weight_bytes).c_str(), format_count(params).c_str(), r->threads, kv_cells.c_str(),
                     test.name().c_str(), r->avg_ts(), r->stddev_ts());
         std::fflush(stdout);
       } else {
@@ -65,6 +76,9 @@ int bench(const BenchOptions& o) {
                        {"n_threads", r->threads},
                        {"n_prompt", test.n_prompt},
                        {"n_gen", test.n_gen},
+                       {"n_depth", test.n_depth},
+                       {"type_k", kv_name},
+                       {"type_v", kv_name},
                        {"avg_ts", r->avg_ts()},
                        {"stddev_ts", r->stddev_ts()},
                        {"samples_ts", r->samples_ts},
@@ -88,12 +102,18 @@ Command register_bench(CLI::App& app) {
   sub->add_option("-n,--n-gen", o->n_gen, "Generation lengths to test, one token at a time (0: none)")
       ->delimiter(',')
       ->capture_default_str();
+  sub->add_option("-d,--n-depth", o->n_depth,
+                  "Tokens already in the KV cache before each test, evaluated once untimed (llama-bench's -d)")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   sub->add_option("-t,--threads", o->threads, "Thread counts to test (0: all CPUs)")
       ->delimiter(',')
       ->capture_default_str();
   sub->add_option("-r,--repetitions", o->reps, "Timed repetitions per test (after one warm-up)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  sub->add_option("--cache-type", o->cache_type, "KV cache element type: f16 or f32")->capture_default_str();
   sub->add_option("-o,--output", o->output, "Output format: md (table) or json")
       ->check(CLI::IsMember({"md", "json"}))
       ->capture_default_str();

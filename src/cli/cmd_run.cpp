@@ -18,6 +18,7 @@ struct RunOptions {
   int64_t n_predict = -1;
   int64_t ctx = 0;
   int threads = 0;
+  std::string cache_type = "f16";
   bool no_display_prompt = false;
   bool chat = false;          // -p is a user message, rendered with the chat template
   std::string chat_template;  // --chat-template: "" (the model's), a built-in name or a file
@@ -38,6 +39,8 @@ class StdoutSink : public TokenSink {
 
 int run(const RunOptions& o) {
   if (Status s = validate(o.sampling); !s) return report(s.error());
+  auto kv_type = parse_kv_type(o.cache_type);
+  if (!kv_type) return report(kv_type.error());
   std::string prompt = o.prompt;
   if (!o.prompt_file.empty()) {
     auto text = read_text_file(o.prompt_file);
@@ -67,7 +70,7 @@ int run(const RunOptions& o) {
                              " tokens, which does not fit the context of " + std::to_string(n_ctx) + " (raise -c)"));
   }
   ThreadPool pool(choose_threads(o.threads));
-  Context ctx(lm->model, n_ctx, pool);
+  Context ctx(lm->model, n_ctx, pool, 1, kv_type.value());
   Sampler sampler(o.sampling);
   StdoutSink sink;
   if (!o.no_display_prompt) {
@@ -104,6 +107,7 @@ Command register_run(CLI::App& app) {
   sub->add_option("-c,--ctx-size", o->ctx, "Context size in tokens (0: the model's, at most 4096)")
       ->capture_default_str();
   sub->add_option("-t,--threads", o->threads, "Compute threads (0: all CPUs)")->capture_default_str();
+  sub->add_option("--cache-type", o->cache_type, "KV cache element type: f16 or f32")->capture_default_str();
   sub->add_option("--temp", o->sampling.temperature, "Temperature (0: greedy)")->capture_default_str();
   sub->add_option("--top-k", o->sampling.top_k, "Top-k sampling (0: off)")->capture_default_str();
   sub->add_option("--top-p", o->sampling.top_p, "Top-p (nucleus) sampling (1: off)")->capture_default_str();

@@ -65,6 +65,10 @@ Command register_serve(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   sub->add_option("-t,--threads", o->threads, "Compute threads (0: all CPUs)")->capture_default_str();
+  sub->add_option_function<std::string>(
+         "--cache-type", [o](const std::string& s) { o->registry.native.kv_type = parse_kv_type(s).value(); },
+         "KV cache element type of the native engine: f16 (default) or f32")
+      ->check(CLI::IsMember({"f16", "f32"}, CLI::ignore_case));
   sub->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on every endpoint but /health");
   sub->add_option("--alias", o->alias, "Model id shown in responses (default: the file name)");
   sub->add_option("--chat-template", o->chat_template,

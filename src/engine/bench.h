@@ -5,15 +5,18 @@
 #include <vector>
 
 #include "engine/loaded_model.h"
+#include "model/attention.h"
 
 namespace minerva {
 
 // One llama-bench style measurement: prompt processing of n_prompt tokens in one batch
-// ("ppN"), or generation of n_gen tokens one at a time ("tgN"), repeated.
+// ("ppN"), or generation of n_gen tokens one at a time ("tgN"), repeated; both optionally
+// after n_depth tokens already in the KV cache (llama-bench's -d), so long-context speed shows.
 struct BenchTest {
   int64_t n_prompt = 0;
   int64_t n_gen = 0;
-  std::string name() const;  // "pp512" / "tg128"
+  int64_t n_depth = 0;
+  std::string name() const;  // "pp512" / "tg128" / "tg128 @ d4096"
 };
 
 struct BenchResult {
@@ -25,8 +28,10 @@ struct BenchResult {
   double stddev_ts() const;
 };
 
-// Runs `reps` timed repetitions (after one untimed warm-up) with fresh KV caches, on random
-// token ids so no tokenizer work is measured.
-Result<BenchResult> run_bench(const LoadedModel& model, const BenchTest& test, int threads, int reps);
+// Runs `reps` timed repetitions (after one untimed warm-up) on random token ids so no
+// tokenizer work is measured. The n_depth tokens are evaluated once, untimed; each repetition
+// truncates the cache back to them.
+Result<BenchResult> run_bench(const LoadedModel& model, const BenchTest& test, int threads, int reps,
+                              KvType kv_type = KvType::F16);
 
 }  // namespace minerva

@@ -64,7 +64,7 @@ Scheduler::Scheduler(LoadedModel model, SchedulerOptions opts)
     : model_(std::move(model)),
       opts_(opts),
       pool_(opts.threads),
-      ctx_(model_.model, opts.n_ctx, pool_, std::max<int32_t>(1, opts.n_slots)) {
+      ctx_(model_.model, opts.n_ctx, pool_, std::max<int32_t>(1, opts.n_slots), opts.kv_type) {
   for (int32_t i = 0; i < ctx_.n_seq(); ++i) {
     slots_.push_back(std::make_unique<Slot>());
     slots_.back()->id = i;

@@ -17,11 +17,12 @@
 namespace minerva {
 
 struct SchedulerOptions {
-  int32_t n_slots = 1;      // sequences decoded together (--parallel)
-  int64_t n_ctx = 4096;     // positions per slot
-  int threads = 1;          // compute threads
-  size_t max_queue = 64;    // requests waiting for a slot before submit() refuses
-  int64_t max_batch = 512;  // tokens per forward pass (prefill chunks + decode tokens)
+  int32_t n_slots = 1;           // sequences decoded together (--parallel)
+  int64_t n_ctx = 4096;          // positions per slot
+  int threads = 1;               // compute threads
+  size_t max_queue = 64;         // requests waiting for a slot before submit() refuses
+  int64_t max_batch = 512;       // tokens per forward pass (prefill chunks + decode tokens)
+  KvType kv_type = KvType::F16;  // KV cache element type
 };
 
 struct SchedulerStats {

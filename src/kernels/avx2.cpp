@@ -66,6 +66,16 @@ float dot_f16(const uint8_t* row, const float* x, int64_t n) {
   return s;
 }
 
+// F16C converts exactly (subnormals, inf and NaN included), so this matches the scalar row.
+void f16_to_f32(const uint8_t* src, float* dst, int64_t n) {
+  const auto* a = reinterpret_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i))));
+  }
+  for (; i < n; ++i) dst[i] = half(a[i]);
+}
+
 float dot_q8_0(const uint8_t* row, const float* x, int64_t n) {
   const auto* b = reinterpret_cast<const BlockQ8_0*>(row);
   __m256 acc = _mm256_setzero_ps();
@@ -426,7 +436,7 @@ TypeKernels float_kernels(TensorType type) {
     case TensorType::F32:
       return TypeKernels{nullptr, dot_f32};
     case TensorType::F16:
-      return TypeKernels{nullptr, dot_f16};
+      return TypeKernels{f16_to_f32, dot_f16};
     case TensorType::Q8_0:
       return TypeKernels{dequantize_q8_0, dot_q8_0};
     case TensorType::Q4_0:

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
-#include "kernels/dot_scalar.h"
+#include "kernels/fp16.h"
 
 namespace minerva {
 
@@ -37,15 +38,16 @@ void add_bias(float* y, const float* b, int64_t rows, int64_t n) {
 
 }  // namespace
 
-Context::Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& pool, int32_t n_seq)
+Context::Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& pool, int32_t n_seq, KvType kv_type)
     : model_(std::move(model)), pool_(pool) {
   const HParams& hp = model_->hparams();
+  kv_.type = kv_type;
   kv_.n_seq = std::max<int32_t>(1, n_seq);
   kv_.n_ctx = std::max<int64_t>(1, n_ctx);
   kv_.kv_dim = hp.kv_dim();
-  const auto cache_floats = static_cast<size_t>(kv_.n_seq * kv_.n_ctx * kv_.kv_dim);
-  kv_.k.assign(static_cast<size_t>(hp.n_layer), std::vector<float>(cache_floats, 0.0f));
-  kv_.v.assign(static_cast<size_t>(hp.n_layer), std::vector<float>(cache_floats, 0.0f));
+  const size_t layer_bytes = static_cast<size_t>(kv_.n_seq * kv_.n_ctx) * kv_.row_bytes();
+  kv_.k.assign(static_cast<size_t>(hp.n_layer), std::vector<uint8_t>(layer_bytes, 0));
+  kv_.v.assign(static_cast<size_t>(hp.n_layer), std::vector<uint8_t>(layer_bytes, 0));
   n_past_.assign(static_cast<size_t>(kv_.n_seq), 0);
   max_batch_ = kMaxBatch;
   const auto b = static_cast<size_t>(max_batch_);
@@ -178,10 +180,8 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
         if (L.k_norm != nullptr) rms_norm(kh, L.k_norm, kh, hd, hp.rms_eps);
         rope_head(kh, cos_t, sin_t, hp.n_rot, hp.rope_type);
       }
-      const size_t at = kv_.offset(batch[t].seq, batch[t].pos);
-      std::copy_n(&k_[t * kvd], kvd, kv_.k[l].begin() + static_cast<std::ptrdiff_t>(at));
-      std::copy_n(&v_[t * kvd], kvd, kv_.v[l].begin() + static_cast<std::ptrdiff_t>(at));
     }
+    store_kv(l, batch);
     attention(l, batch);
     matmul(L.wo, att_.data(), T, ffn_out_.data(), pool_);
     add_bias(ffn_out_.data(), L.bo, T, E);
@@ -222,55 +222,61 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
   }
 }
 
+void Context::store_kv(int64_t layer, std::span<const BatchEntry> batch) {
+  const int64_t kvd = kv_.kv_dim;
+  const auto l = static_cast<size_t>(layer);
+  for (size_t t = 0; t < batch.size(); ++t) {
+    const size_t at = kv_.offset(batch[t].seq, batch[t].pos);
+    const float* k = &k_[t * static_cast<size_t>(kvd)];
+    const float* v = &v_[t * static_cast<size_t>(kvd)];
+    if (kv_.type == KvType::F32) {
+      std::memcpy(&kv_.k[l][at], k, static_cast<size_t>(kvd) * sizeof(float));
+      std::memcpy(&kv_.v[l][at], v, static_cast<size_t>(kvd) * sizeof(float));
+      continue;
+    }
+    auto* kd = reinterpret_cast<uint16_t*>(&kv_.k[l][at]);
+    auto* vd = reinterpret_cast<uint16_t*>(&kv_.v[l][at]);
+    for (int64_t i = 0; i < kvd; ++i) {
+      kd[i] = fp32_to_fp16(k[i]);
+      vd[i] = fp32_to_fp16(v[i]);
+    }
+  }
+}
+
 void Context::attention(int64_t layer, std::span<const BatchEntry> batch) {
   const HParams& hp = model_->hparams();
   const int64_t hd = hp.head_dim;
   const int64_t group = hp.n_head / hp.n_head_kv;
-  const int64_t kvd = kv_.kv_dim;
-  const float softcap = hp.attn_softcap;
-  // With a soft-cap, scores are cap * tanh(q.k * scale / cap): fold 1/cap into the scale.
-  const float scale = softcap > 0.0f ? hp.attn_scale / softcap : hp.attn_scale;
+  const AttentionShape shape{hd, hp.attn_scale, hp.attn_softcap};
   const int64_t window = hp.is_swa(layer) ? hp.n_swa : 0;
   const auto n_tokens = static_cast<int64_t>(batch.size());
+  // Work items: (token, KV head, part of that head's query group). Whole groups share each K/V
+  // row load; groups are split only when too few items would leave threads idle (decoding one
+  // token of a model with few KV heads).
+  int64_t parts = 1;
+  while (n_tokens * hp.n_head_kv * parts < pool_.size() && group % (parts * 2) == 0) parts *= 2;
+  const int64_t per_part = group / parts;
+  const int64_t items_per_token = hp.n_head_kv * parts;
   int64_t max_pos = 0;
   for (const BatchEntry& e : batch) max_pos = std::max(max_pos, e.pos + 1);
-  // Each (token, head) item costs ~2 * positions * head_dim multiply-adds; batch small ones.
-  const int64_t grain = std::max<int64_t>(1, 16384 / (2 * max_pos * hd));
-  pool_.run(n_tokens * hp.n_head, grain, [&](int64_t begin, int64_t end) {
-    thread_local std::vector<float> scores;
+  // Each item costs ~2 * positions * head_dim multiply-adds per query head; batch small ones.
+  const int64_t grain = std::max<int64_t>(1, 16384 / (2 * max_pos * hd * per_part));
+  const size_t head_bytes = static_cast<size_t>(hd) * kv_type_size(kv_.type);
+  const auto l = static_cast<size_t>(layer);
+  pool_.run(n_tokens * items_per_token, grain, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t t = item / hp.n_head;
-      const int64_t h = item % hp.n_head;
-      const int64_t kvh = h / group;
+      const int64_t t = item / items_per_token;
+      const int64_t kvh = (item % items_per_token) / parts;
+      const int64_t h0 = kvh * group + (item % parts) * per_part;  // first query head of this item
       const BatchEntry& e = batch[static_cast<size_t>(t)];
       // Causal: this token and everything before it in its sequence; a sliding window keeps
       // only the last `window` of those (query p sees keys p - window < k <= p).
       const int64_t n_pos = e.pos + 1;
       const int64_t first = window > 0 ? std::max<int64_t>(0, n_pos - window) : 0;
-      const float* kc = kv_.k[layer].data() + kv_.offset(e.seq, 0);
-      const float* vc = kv_.v[layer].data() + kv_.offset(e.seq, 0);
-      const float* q = &q_[t * hp.q_dim() + h * hd];
-      scores.resize(static_cast<size_t>(n_pos));
-      float max_s = -INFINITY;
-      for (int64_t p = first; p < n_pos; ++p) {
-        float s = scalar::dot_f32(q, kc + p * kvd + kvh * hd, hd) * scale;
-        if (softcap > 0.0f) s = softcap * std::tanh(s);
-        scores[p] = s;
-        max_s = std::max(max_s, s);
-      }
-      double sum = 0.0;
-      for (int64_t p = first; p < n_pos; ++p) {
-        scores[p] = std::exp(scores[p] - max_s);
-        sum += scores[p];
-      }
-      const auto inv = static_cast<float>(1.0 / sum);
-      float* out = &att_[t * hp.q_dim() + h * hd];
-      std::fill(out, out + hd, 0.0f);
-      for (int64_t p = first; p < n_pos; ++p) {
-        const float w = scores[p] * inv;
-        const float* vrow = vc + p * kvd + kvh * hd;
-        for (int64_t d = 0; d < hd; ++d) out[d] += w * vrow[d];
-      }
+      const size_t at = kv_.offset(e.seq, 0) + static_cast<size_t>(kvh) * head_bytes;
+      const KvRows rows{kv_.k[l].data() + at, kv_.v[l].data() + at, kv_.row_bytes(), kv_.type};
+      const int64_t qo = t * hp.q_dim() + h0 * hd;
+      attend_group(shape, &q_[static_cast<size_t>(qo)], per_part, rows, first, n_pos, &att_[static_cast<size_t>(qo)]);
     }
   });
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/thread_pool.h"
+#include "model/attention.h"
 #include "model/model.h"
 #include "model/rope.h"
 
@@ -13,15 +14,21 @@ namespace minerva {
 
 using Token = int32_t;
 
-// Keys and values of every layer, for n_seq independent sequences of up to n_ctx positions, F32.
+// Keys and values of every layer, for n_seq independent sequences of up to n_ctx positions,
+// stored as `type` (F16 or F32).
 struct KVCache {
+  KvType type = KvType::F16;
   int64_t n_seq = 0;
   int64_t n_ctx = 0;  // positions per sequence
   int64_t kv_dim = 0;
-  std::vector<std::vector<float>> k;  // per layer: (n_seq, n_ctx, kv_dim)
-  std::vector<std::vector<float>> v;  // per layer: (n_seq, n_ctx, kv_dim)
+  std::vector<std::vector<uint8_t>> k;  // per layer: (n_seq, n_ctx, kv_dim) elements of `type`
+  std::vector<std::vector<uint8_t>> v;  // per layer: (n_seq, n_ctx, kv_dim) elements of `type`
 
-  size_t offset(int64_t seq, int64_t pos) const { return static_cast<size_t>((seq * n_ctx + pos) * kv_dim); }
+  size_t row_bytes() const { return static_cast<size_t>(kv_dim) * kv_type_size(type); }
+  // Byte offset of (seq, pos)'s row in a layer's k or v.
+  size_t offset(int64_t seq, int64_t pos) const { return static_cast<size_t>(seq * n_ctx + pos) * row_bytes(); }
+  // Bytes of all layers' keys and values.
+  size_t bytes() const { return 2 * k.size() * static_cast<size_t>(n_seq * n_ctx) * row_bytes(); }
 };
 
 // One token of a batch: which sequence it extends, at which position, and whether its
@@ -38,12 +45,16 @@ struct BatchEntry {
 // the latest logits. Not thread-safe; the model it points to is shared and immutable.
 class Context {
  public:
-  // n_ctx: positions each sequence can hold (>= 1); n_seq: sequences (slots, >= 1).
-  Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& pool, int32_t n_seq = 1);
+  // n_ctx: positions each sequence can hold (>= 1); n_seq: sequences (slots, >= 1);
+  // kv_type: element type of the KV cache.
+  Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& pool, int32_t n_seq = 1,
+          KvType kv_type = KvType::F16);
 
   const Model& model() const { return *model_; }
   int64_t n_ctx() const { return kv_.n_ctx; }
   int32_t n_seq() const { return static_cast<int32_t>(kv_.n_seq); }
+  KvType kv_type() const { return kv_.type; }
+  size_t kv_bytes() const { return kv_.bytes(); }
   int64_t n_vocab() const { return model_->hparams().n_vocab; }
   int64_t n_past(int32_t seq = 0) const { return n_past_[static_cast<size_t>(seq)]; }  // cached positions
 
@@ -68,6 +79,7 @@ class Context {
  private:
   Status validate(std::span<const BatchEntry> batch) const;
   void forward(std::span<const BatchEntry> batch, int64_t logits_row0);
+  void store_kv(int64_t layer, std::span<const BatchEntry> batch);
   void attention(int64_t layer, std::span<const BatchEntry> batch);
 
   std::shared_ptr<const Model> model_;

@@ -108,6 +108,21 @@ TEST(CliRun, GreedyMatchesLlamaCppText) {
   EXPECT_NE(r.err.find("generated: 32 tokens"), std::string::npos) << r.err;
 }
 
+// Both KV cache types reproduce llama.cpp's greedy text (stories260K's margins are >= 0.13);
+// an unknown type is refused by name.
+TEST(CliRun, CacheTypeF32AndF16BothMatchLlamaCppText) {
+  auto ref = stories_ref();
+  for (const char* type : {"f16", "f32"}) {
+    auto r = run_minerva({"run", "-m", kStories, "-p", ref["prompt_text"].get<std::string>(), "-n", "32", "--temp", "0",
+                          "--no-display-prompt", "-t", "2", "--cache-type", type});
+    ASSERT_EQ(r.exit_code, 0) << type << ": " << r.err;
+    EXPECT_EQ(r.out, " " + ref["greedy_text"].get<std::string>() + "\n") << type;
+  }
+  auto bad = run_minerva({"run", "-m", kStories, "-p", "Once", "-n", "2", "--cache-type", "q4_0"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("KV cache type 'q4_0' is not supported (choose f16 or f32)"), std::string::npos) << bad.err;
+}
+
 TEST(CliRun, EchoesPromptByDefault) {
   auto r = run_minerva({"run", "-m", kStories, "-p", "Once upon a time", "-n", "4", "--temp", "0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -216,6 +231,45 @@ TEST(CliBench, MarkdownTable) {
   EXPECT_NE(r.out.find("| model | size | params | backend | threads | test | t/s |"), std::string::npos);
   EXPECT_NE(r.out.find("| pp8 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| tg4 |"), std::string::npos) << r.out;
+}
+
+// -d N: each test runs after N tokens already in the cache (llama-bench's context depth).
+TEST(CliBench, DepthRunsEachTestAfterThatManyCachedTokens) {
+  auto r = testing::run_minerva({"bench", "-m", testing::shared_path("models/stories260K.gguf"), "-p", "8", "-n", "4",
+                                 "-d", "0,16", "-r", "1", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 4u);
+  EXPECT_EQ(j[0]["n_depth"], 0);
+  EXPECT_EQ(j[1]["n_depth"], 0);
+  EXPECT_EQ(j[2]["n_depth"], 16);
+  EXPECT_EQ(j[2]["n_prompt"], 8);
+  EXPECT_EQ(j[3]["n_depth"], 16);
+  EXPECT_EQ(j[3]["n_gen"], 4);
+  for (const auto& t : j) EXPECT_GT(t["avg_ts"].get<double>(), 0.0);
+  auto md = testing::run_minerva(
+      {"bench", "-m", testing::shared_path("models/stories260K.gguf"), "-p", "0", "-n", "4", "-d", "16", "-r", "1"});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("| tg4 @ d16 |"), std::string::npos) << md.out;
+  auto bad = testing::run_minerva(
+      {"bench", "-m", testing::shared_path("models/stories260K.gguf"), "-p", "0", "-n", "4", "-d", "-3"});
+  EXPECT_NE(bad.exit_code, 0);
+}
+
+TEST(CliBench, CacheTypeIsReportedLikeLlamaBench) {
+  auto r = run_minerva({"bench", "-m", kStories, "-p", "0", "-n", "4", "-r", "1", "--cache-type", "f32", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["type_k"], "f32");
+  EXPECT_EQ(j[0]["type_v"], "f32");
+  auto md = run_minerva({"bench", "-m", kStories, "-p", "0", "-n", "4", "-r", "1", "--cache-type", "f32"});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("| threads | type_k | type_v | test | t/s |"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("| f32 | f32 | tg4 |"), std::string::npos) << md.out;
+  auto bad = run_minerva({"serve", "-m", kStories, "--port", "0", "--cache-type", "q4_0"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("q4_0"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <vector>
+
+#include "kernels/type_traits.h"
 
 namespace minerva {
 namespace {
@@ -43,6 +48,34 @@ TEST(Fp16, MidpointsRoundToEven) {
     float mid = (lo + hi) / 2;  // exact in float
     uint16_t want = (h % 2 == 0) ? static_cast<uint16_t>(h) : static_cast<uint16_t>(h + 1);
     ASSERT_EQ(fp32_to_fp16(mid), want) << std::hex << h;
+  }
+}
+
+// The F16 row conversion (the KV cache's values are widened with it) at every ISA level the CPU
+// has equals the scalar reference bit for bit on every half (subnormals, +-max, inf, NaN), in
+// row lengths that leave SIMD tails.
+TEST(Fp16, RowConversionMatchesScalarAtEveryLevel) {
+  std::vector<uint16_t> all(65536);
+  for (uint32_t h = 0; h < 65536; ++h) all[h] = static_cast<uint16_t>(h);
+  std::vector<uint8_t> bytes(all.size() * 2);
+  std::memcpy(bytes.data(), all.data(), bytes.size());
+  for (Isa isa : kAllIsas) {
+    const TypeKernels* k = type_kernels(TensorType::F16, isa);
+    if (k == nullptr) continue;  // CPU lacks this level
+    for (int64_t n : {int64_t{65536}, int64_t{13}, int64_t{7}}) {
+      std::vector<float> got(static_cast<size_t>(n), -1.0f);
+      k->to_float(bytes.data() + 2 * (65536 - n), got.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = all[static_cast<size_t>(65536 - n + i)];
+        const float want = fp16_to_fp32(h);
+        if (std::isnan(want)) {
+          ASSERT_TRUE(std::isnan(got[static_cast<size_t>(i)])) << isa_name(isa) << std::hex << " half " << h;
+        } else {
+          ASSERT_EQ(std::bit_cast<uint32_t>(got[static_cast<size_t>(i)]), std::bit_cast<uint32_t>(want))
+              << isa_name(isa) << std::hex << " half " << h;
+        }
+      }
+    }
   }
 }
 
