@@ -1,9 +1,11 @@
 // Runs the real `minerva` binary in a subprocess for end-to-end tests.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -54,6 +56,16 @@ inline ProcessResult run_minerva(const std::vector<std::string>& args) {
   std::string joined;
   for (const auto& a : args) joined += (joined.empty() ? "" : " ") + shell_quote(a);
   return run_minerva_shell(joined);
+}
+
+// A command that must fail cleanly: exit status 1 and one stderr line, "minerva: ...",
+// containing `expect`.
+inline void expect_one_line_error(const std::vector<std::string>& args, const std::string& expect) {
+  auto r = run_minerva(args);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("minerva: ", 0), 0u) << r.err;
 }
 
 }  // namespace minerva::testing
