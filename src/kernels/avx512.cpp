@@ -5,6 +5,8 @@
 // instruction instead of two), and every instruction EVEX-encoded with 32 vector registers.
 #include "kernels/avx512.h"
 
+#include "kernels/gemv_avx512.h"
+
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
     defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
@@ -35,6 +37,7 @@ __m256i mul_sum_us8(__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_se
 TypeKernels kernels(TensorType type) {
   TypeKernels k;
   k.qdot = qdot_kernel(type);
+  add_gemv(type, k);
   return k;
 }
 

@@ -17,6 +17,25 @@ namespace {
 constexpr size_t kRowBlockBytes = 16 * 1024;
 constexpr size_t kTokenBlockBytes = 768 * 1024;
 
+// y = x W^T for a few tokens (generation) with the level's GEMV: weights stream from memory
+// once for all tokens, each thread over whole contiguous row ranges.
+void matmul_gemv(const MatrixView& w, const TypeKernels& k, const float* x, int64_t n_tokens, float* y,
+                 ThreadPool& pool) {
+  const int64_t cols = w.cols;
+  const size_t act_row = static_cast<size_t>(cols / k.gemv_group_elems) * k.gemv_group_bytes;
+  thread_local std::vector<uint8_t> act;  // the calling thread's; matmul is never re-entered
+  act.resize(act_row * static_cast<size_t>(n_tokens));
+  for (int64_t t = 0; t < n_tokens; ++t) k.gemv_quantize_act(x + t * cols, act.data() + t * act_row, cols);
+  const uint8_t* act_data = act.data();
+  // Chunks of at least ~64 KB of weights: enough to be worth a wake-up, few enough that a
+  // thread's share stays one long sequential stream for the hardware prefetcher.
+  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(65536 / w.row_bytes));
+  pool.run(w.rows, grain, [&](int64_t r0, int64_t r1) {
+    k.gemv(cols, w.row(r0), w.row_bytes, r1 - r0, act_data, act_row, static_cast<int>(n_tokens), y + r0,
+           static_cast<size_t>(w.rows));
+  });
+}
+
 // y = x W^T with integer dots: quantize every activation row once, then tile
 // (token block) x (row block) x (kQDotMaxRows tokens) so weights and activations are reused
 // from cache. For one token this is a plain row loop.
@@ -104,6 +123,10 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
   const TypeKernels* k = type_kernels(w.type);
   if (k == nullptr) {
     std::memset(y, 0, static_cast<size_t>(rows * n_tokens) * sizeof(float));  // unsupported: a caller bug
+    return;
+  }
+  if (k->gemv != nullptr && n_tokens <= kQDotMaxRows && cols % k->gemv_group_elems == 0) {
+    matmul_gemv(w, *k, x, n_tokens, y, pool);
     return;
   }
   if (k->qdot != nullptr && k->act_block_elems > 0 && cols % k->act_block_elems == 0) {

@@ -206,6 +206,25 @@ void quantize_act_q8a(const float* x, uint8_t* dst, int64_t n) {
   }
 }
 
+void quantize_act_q8a4(const float* x, uint8_t* dst, int64_t n) {
+  auto* y = reinterpret_cast<BlockQ8A4*>(dst);
+  for (int64_t g = 0; g < n / kQ8A4Elems; ++g, x += kQ8A4Elems) {
+    BlockQ8A blocks[4];
+    quantize_act_q8a(x, reinterpret_cast<uint8_t*>(blocks), kQ8A4Elems);
+    BlockQ8A4& out = y[g];
+    for (int b = 0; b < 4; ++b) {
+      std::memcpy(out.lo + 16 * b, blocks[b].qs, 16);
+      std::memcpy(out.hi + 16 * b, blocks[b].qs + 16, 16);
+      for (int q = 0; q < 4; ++q) {
+        int32_t sum = 0;
+        for (int l = 0; l < 4; ++l) sum += blocks[b].qs[4 * q + l] + blocks[b].qs[16 + 4 * q + l];
+        out.neg_sum[4 * b + q] = -sum;
+        out.d[4 * b + q] = blocks[b].d;
+      }
+    }
+  }
+}
+
 void quantize_act_q8k(const float* x, uint8_t* dst, int64_t n) {
   auto* y = reinterpret_cast<BlockQ8_K*>(dst);
   for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {

@@ -113,11 +113,25 @@ struct BlockQ8A {
   int8_t qs[kQK];
 };
 
+// Four BlockQ8A blocks (128 values) re-laid for the AVX-512 decode GEMV, which works on four
+// weight blocks per step: lo holds values 0..15 of each block (block b at bytes 16b..16b+15),
+// hi values 16..31, so the low and high nibbles of four Q4_0 blocks meet their activations
+// without shuffles. 32-bit lane l (block l / 4, byte quad l % 4) of a dot over lo and hi
+// covers qs[4(l%4) .. +3] and qs[16 + 4(l%4) .. +3]; neg_sum[l] is minus their sum (the code
+// offset correction is offset * neg_sum) and d[l] the block's scale. 256 bytes.
+struct BlockQ8A4 {
+  int8_t lo[64];
+  int8_t hi[64];
+  int32_t neg_sum[16];
+  float d[16];
+};
+inline constexpr int kQ8A4Elems = 4 * kQK;
+
 static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20);
 static_assert(sizeof(BlockQ5_0) == 22 && sizeof(BlockQ5_1) == 24);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210);
-static_assert(sizeof(BlockQ8_K) == 292 && sizeof(BlockQ8A) == 40);
+static_assert(sizeof(BlockQ8_K) == 292 && sizeof(BlockQ8A) == 40 && sizeof(BlockQ8A4) == 256);
 
 // The 6-bit (scale, min) pair of group j (0..7) of a Q4_K / Q5_K block: groups 0..3 sit in the
 // low 6 bits of bytes j and j + 4; groups 4..7 take a nibble of byte j + 4 and the top 2 bits

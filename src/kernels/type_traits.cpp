@@ -91,6 +91,12 @@ Table overlay(Table t, Variant variant) {
     if (k.to_float != nullptr) slot.to_float = k.to_float;
     if (k.dot != nullptr) slot.dot = k.dot;
     if (k.gemm != nullptr) slot.gemm = k.gemm;
+    if (k.gemv != nullptr) {
+      slot.gemv = k.gemv;
+      slot.gemv_quantize_act = k.gemv_quantize_act;
+      slot.gemv_group_elems = k.gemv_group_elems;
+      slot.gemv_group_bytes = k.gemv_group_bytes;
+    }
     if (k.qdot != nullptr) {
       slot.qdot = k.qdot;
     } else if (k.dot != nullptr) {

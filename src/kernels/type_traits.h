@@ -27,6 +27,12 @@ using GemmFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n
                         size_t act_stride, int64_t n_tok, float* y, size_t y_stride);
 inline constexpr int64_t kGemmTile = 16;
 
+// Decode GEMV over the activation layout of gemv_quantize_act: y[t * y_stride + r] =
+// dot(weight row r, activation row t) for r < n_rows and t < n_tok (1..kQDotMaxRows); weight
+// rows are row_bytes apart, activation rows act_stride. n is a multiple of gemv_group_elems.
+using GemvFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act,
+                        size_t act_stride, int n_tok, float* y, size_t y_stride);
+
 // The kernels of one storage type at one ISA level (like ggml's type_traits).
 struct TypeKernels {
   DequantizeRowFn to_float = nullptr;
@@ -39,6 +45,12 @@ struct TypeKernels {
   QDotFn qdot = nullptr;
   // Optional whole-tile GEMM on the same activation blocks (AMX), for batches of tokens.
   GemmFn gemm = nullptr;
+  // Optional GEMV for a few tokens (generation), on its own activation layout: groups of
+  // gemv_group_elems values in gemv_group_bytes bytes written by gemv_quantize_act.
+  GemvFn gemv = nullptr;
+  QuantizeActFn gemv_quantize_act = nullptr;
+  int64_t gemv_group_elems = 0;
+  size_t gemv_group_bytes = 0;
 };
 
 // Kernels for `type` at the active ISA level (see active_isa()); nullptr when unsupported.

@@ -545,6 +545,50 @@ TEST_P(QuantTypeTest, GemmAndMatmulTilesMatchScalarIntegerDot) {
   }
 }
 
+// The decode GEMV (AVX-512) on its own activation layout equals the scalar integer dot for
+// every row of a matrix and 1..kQDotMaxRows tokens, over the stress activation rows.
+TEST_P(QuantTypeTest, GemvMatchesScalarIntegerDot) {
+  constexpr double kSubnormalNoise = 1e-38;
+  const TensorType type = GetParam();
+  const TypeKernels* ref = type_kernels(type, Isa::Scalar);
+  if (ref->qdot == nullptr) GTEST_SKIP() << "float type: no integer dot";
+  bool any = false;
+  for (Isa isa : kAllIsas) {
+    const TypeKernels* k = type_kernels(type, isa);
+    if (k == nullptr || k->gemv == nullptr) continue;
+    any = true;
+    const int64_t rows = 7, cols = 3 * k->gemv_group_elems;
+    const Blocks b = make_random(type, static_cast<int>(cols / ref->act_block_elems * rows), 41);
+    const size_t row_bytes = b.bytes.size() / static_cast<size_t>(rows);
+    const auto w = dequantize(type, b.bytes.data(), b.n);
+    const auto cases = activation_cases(cols);
+    const size_t act_row = static_cast<size_t>(cols / k->gemv_group_elems) * k->gemv_group_bytes;
+    const size_t ref_row = static_cast<size_t>(cols / ref->act_block_elems) * ref->act_block_bytes;
+    for (size_t c0 = 0; c0 < cases.size(); ++c0) {
+      for (int na = 1; na <= kQDotMaxRows && c0 + na <= cases.size(); ++na) {
+        std::vector<uint8_t> act(act_row * static_cast<size_t>(na)), ref_act(ref_row * static_cast<size_t>(na));
+        for (int t = 0; t < na; ++t) {
+          k->gemv_quantize_act(cases[c0 + t].data(), act.data() + t * act_row, cols);
+          ref->quantize_act(cases[c0 + t].data(), ref_act.data() + t * ref_row, cols);
+        }
+        std::vector<float> y(static_cast<size_t>(rows * na), -1.0f);
+        k->gemv(cols, b.bytes.data(), row_bytes, rows, act.data(), act_row, na, y.data(), static_cast<size_t>(rows));
+        for (int t = 0; t < na; ++t) {
+          for (int64_t r = 0; r < rows; ++r) {
+            float want = 0;
+            ref->qdot(cols, b.bytes.data() + r * row_bytes, ref_act.data() + t * ref_row, ref_row, 1, &want);
+            double scale = 0;
+            for (int64_t c = 0; c < cols; ++c) scale += std::abs(w[r * cols + c] * cases[c0 + t][c]) * 1.01;
+            ASSERT_NEAR(y[t * rows + r], want, 1e-5 * scale + kSubnormalNoise)
+                << isa_name(isa) << " case " << c0 + t << " of " << na << " row " << r;
+          }
+        }
+      }
+    }
+  }
+  if (!any) GTEST_SKIP() << "no GEMV for this type at any level this CPU runs";
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, QuantLayoutTest, ::testing::ValuesIn(kQuantTypes),
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
 
