@@ -107,47 +107,191 @@ struct Q8_0Step {
   }
 };
 
-template <typename Step, int NT>
-void gemv_rows(const Step& step, int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act,
-               size_t act_stride, float* y, size_t y_stride) {
-  const int64_t groups = n / kQ8A4Elems;
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    __m512 acc[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-    for (int64_t g = 0; g < groups; ++g) {
-      const uint8_t* wg = row + g * Step::kGroupBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(wg + kPrefetchBytes), _MM_HINT_T0);
-      __m512i lo, hi;
-      __m512 dw;
-      step.codes(wg, lo, hi, dw);
-      for (int t = 0; t < NT; ++t) {
-        const auto& a = reinterpret_cast<const BlockQ8A4*>(act + static_cast<size_t>(t) * act_stride)[g];
-        __m512i p = _mm512_slli_epi32(_mm512_loadu_si512(a.neg_sum), Step::kOffsetShift);
-        p = _mm512_dpbusd_epi32(p, lo, _mm512_loadu_si512(a.lo));
-        p = _mm512_dpbusd_epi32(p, hi, _mm512_loadu_si512(a.hi));
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, _mm512_loadu_ps(a.d)), acc[t]);
-      }
-    }
-    for (int t = 0; t < NT; ++t)
-      y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(r)] = _mm512_reduce_add_ps(acc[t]);
+// Prefetches the bytes `kPrefetchBytes` ahead of a step of `bytes` bytes, a line at a time.
+template <int Bytes>
+void prefetch_ahead(const uint8_t* p) {
+  for (int off = 0; off < Bytes; off += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchBytes + off), _MM_HINT_T0);
   }
 }
 
+// The 32-value types, four blocks per step against BlockQ8A4 activations.
 template <typename Step>
+struct Legacy {
+  template <int NT>
+  static void rows(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
+                   float* y, size_t y_stride) {
+    const Step step;
+    const int64_t groups = n / kQ8A4Elems;
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+      __m512 acc[NT];
+      for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+      for (int64_t g = 0; g < groups; ++g) {
+        const uint8_t* wg = row + g * Step::kGroupBytes;
+        prefetch_ahead<Step::kGroupBytes>(wg);
+        __m512i lo, hi;
+        __m512 dw;
+        step.codes(wg, lo, hi, dw);
+        for (int t = 0; t < NT; ++t) {
+          const auto& a = reinterpret_cast<const BlockQ8A4*>(act + static_cast<size_t>(t) * act_stride)[g];
+          __m512i p = _mm512_slli_epi32(_mm512_loadu_si512(a.neg_sum), Step::kOffsetShift);
+          p = _mm512_dpbusd_epi32(p, lo, _mm512_loadu_si512(a.lo));
+          p = _mm512_dpbusd_epi32(p, hi, _mm512_loadu_si512(a.hi));
+          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, _mm512_loadu_ps(a.d)), acc[t]);
+        }
+      }
+      for (int t = 0; t < NT; ++t) {
+        y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(r)] = _mm512_reduce_add_ps(acc[t]);
+      }
+    }
+  }
+};
+
+float half(uint16_t h) { return _cvtsh_ss(h); }
+
+const BlockQ8_K* act_k(const uint8_t* act, size_t act_stride, int t) {
+  return reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(t) * act_stride);
+}
+
+// Q4_K against BlockQ8_K: each 32 code bytes, broadcast to both halves of a register and shifted
+// by 0 and 4 bits, give 64 consecutive values (groups 2k, 2k + 1); u8 x s8 pair products (at
+// most 2 * 15 * 127, no saturation) are weighted by the 6-bit group scales in one VPMADDWD, and
+// the mins meet the activation's 16-value sums.
+struct Q4K {
+  template <int NT>
+  static void rows(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
+                   float* y, size_t y_stride) {
+    const int64_t nb = n / kQKK;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i nibble_shift = _mm512_setr_epi64(0, 0, 0, 0, 4, 4, 4, 4);
+    // Byte shuffles picking int16 scale 2k (low 256 bits) and 2k + 1 (high 256 bits) from the
+    // eight scales repeated in every 128-bit lane.
+    __m512i pick[4];
+    for (int k = 0; k < 4; ++k) {
+      const auto lo = static_cast<int16_t>((4 * k) | ((4 * k + 1) << 8));
+      const auto hi = static_cast<int16_t>((4 * k + 2) | ((4 * k + 3) << 8));
+      pick[k] = _mm512_inserti64x4(_mm512_set1_epi16(lo), _mm256_set1_epi16(hi), 1);
+    }
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const auto* b = reinterpret_cast<const BlockQ4_K*>(w + static_cast<size_t>(r) * row_bytes);
+      __m512 acc[NT];
+      __m256 accm[NT];
+      for (int t = 0; t < NT; ++t) {
+        acc[t] = _mm512_setzero_ps();
+        accm[t] = _mm256_setzero_ps();
+      }
+      for (int64_t i = 0; i < nb; ++i) {
+        prefetch_ahead<sizeof(BlockQ4_K)>(reinterpret_cast<const uint8_t*>(b + i));
+        // The eight 6-bit scales and mins (layout in quant_blocks.h), four bytes at a time.
+        uint32_t u[3];
+        __builtin_memcpy(u, b[i].scales, sizeof(u));
+        const uint64_t sc =
+            (u[0] & 0x3f3f3f3fu) | (static_cast<uint64_t>((u[2] & 0x0f0f0f0fu) | ((u[0] >> 2) & 0x30303030u)) << 32);
+        const uint64_t mn = (u[1] & 0x3f3f3f3fu) |
+                            (static_cast<uint64_t>(((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 2) & 0x30303030u)) << 32);
+        const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(sc))));
+        const __m128i mn16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(mn)));
+        const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(mn16, mn16), _mm_unpacklo_epi16(mn16, mn16));
+        __m512i q[4], s[4];
+        for (int k = 0; k < 4; ++k) {
+          const __m512i raw =
+              _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs + 32 * k)));
+          q[k] = _mm512_and_si512(_mm512_srlv_epi64(raw, nibble_shift), m4);
+          s[k] = _mm512_shuffle_epi8(sc16, pick[k]);
+        }
+        const float d = half(b[i].d), dmin = half(b[i].dmin);
+        for (int t = 0; t < NT; ++t) {
+          const BlockQ8_K& a = act_k(act, act_stride, t)[i];
+          __m512i isum = _mm512_setzero_si512();
+          for (int k = 0; k < 4; ++k) {
+            const __m512i p = _mm512_maddubs_epi16(q[k], _mm512_loadu_si512(a.qs + 64 * k));
+            isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, s[k]));
+          }
+          const __m256i msum = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), mins);
+          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * a.d), acc[t]);
+          accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * a.d), accm[t]);
+        }
+      }
+      for (int t = 0; t < NT; ++t) {
+        const float m = _mm512_reduce_add_ps(_mm512_zextps256_ps512(accm[t]));
+        y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(r)] = _mm512_reduce_add_ps(acc[t]) - m;
+      }
+    }
+  }
+};
+
+// Q6_K against BlockQ8_K: 64 low-bit bytes hold 128 values' low nibbles, 32 high-bit bytes
+// (broadcast to both halves, shifted per half) their top two bits, giving registers of 64
+// consecutive codes 0..63; pair products reach 2 * 63 * 127 (no saturation); the 16 signed
+// group scales come per register from one word permute, and the -32 offset from the sums.
+struct Q6K {
+  template <int NT>
+  static void rows(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
+                   float* y, size_t y_stride) {
+    const int64_t nb = n / kQKK;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    const __m512i shift_lo = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
+    const __m512i shift_hi = _mm512_setr_epi64(4, 4, 4, 4, 6, 6, 6, 6);
+    // Register k covers groups 4k..4k+3, eight int16 products each.
+    WordIdx idx[4];
+    for (int k = 0; k < 4; ++k) {
+      for (int l = 0; l < 32; ++l) idx[k].w[l] = static_cast<uint16_t>(4 * k + l / 8);
+    }
+    __m512i scale_idx[4];
+    for (int k = 0; k < 4; ++k) scale_idx[k] = load_words(idx[k]);
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const auto* b = reinterpret_cast<const BlockQ6_K*>(w + static_cast<size_t>(r) * row_bytes);
+      __m512 acc[NT];
+      for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+      for (int64_t i = 0; i < nb; ++i) {
+        prefetch_ahead<sizeof(BlockQ6_K)>(reinterpret_cast<const uint8_t*>(b + i));
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].scales)));
+        __m512i q[4], s[4];
+        for (int h = 0; h < 2; ++h) {
+          const __m512i l = _mm512_loadu_si512(b[i].ql + 64 * h);
+          const __m512i hb =
+              _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qh + 32 * h)));
+          const __m512i top0 = _mm512_and_si512(_mm512_slli_epi16(_mm512_srlv_epi64(hb, shift_lo), 4), m30);
+          const __m512i top1 = _mm512_and_si512(_mm512_slli_epi16(_mm512_srlv_epi64(hb, shift_hi), 4), m30);
+          q[2 * h] = _mm512_or_si512(_mm512_and_si512(l, m4), top0);
+          q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), top1);
+        }
+        for (int k = 0; k < 4; ++k) s[k] = _mm512_permutexvar_epi16(scale_idx[k], _mm512_castsi256_si512(sc16));
+        const float d = half(b[i].d);
+        for (int t = 0; t < NT; ++t) {
+          const BlockQ8_K& a = act_k(act, act_stride, t)[i];
+          __m512i isum = _mm512_setzero_si512();
+          for (int k = 0; k < 4; ++k) {
+            const __m512i p = _mm512_maddubs_epi16(q[k], _mm512_loadu_si512(a.qs + 64 * k));
+            isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, s[k]));
+          }
+          const __m256i offset = _mm256_slli_epi32(
+              _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), sc16), 5);
+          isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(offset));
+          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * a.d), acc[t]);
+        }
+      }
+      for (int t = 0; t < NT; ++t) {
+        y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(r)] = _mm512_reduce_add_ps(acc[t]);
+      }
+    }
+  }
+};
+
+template <typename Kernel>
 void gemv(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
           int n_tok, float* y, size_t y_stride) {
   static_assert(kQDotMaxRows == 4);
-  const Step step;
   switch (n_tok) {
     case 1:
-      return gemv_rows<Step, 1>(step, n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
+      return Kernel::template rows<1>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
     case 2:
-      return gemv_rows<Step, 2>(step, n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
+      return Kernel::template rows<2>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
     case 3:
-      return gemv_rows<Step, 3>(step, n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
+      return Kernel::template rows<3>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
     default:
-      return gemv_rows<Step, 4>(step, n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
+      return Kernel::template rows<4>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
   }
 }
 
@@ -156,17 +300,22 @@ void gemv(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
 void add_gemv(TensorType type, TypeKernels& k) {
   switch (type) {
     case TensorType::Q4_0:
-      k.gemv = gemv<Q4_0Step>;
-      break;
     case TensorType::Q8_0:
-      k.gemv = gemv<Q8_0Step>;
-      break;
+      k.gemv = type == TensorType::Q4_0 ? gemv<Legacy<Q4_0Step>> : gemv<Legacy<Q8_0Step>>;
+      k.gemv_quantize_act = scalar::quantize_act_q8a4;
+      k.gemv_group_elems = kQ8A4Elems;
+      k.gemv_group_bytes = sizeof(BlockQ8A4);
+      return;
+    case TensorType::Q4_K:
+    case TensorType::Q6_K:
+      k.gemv = type == TensorType::Q4_K ? gemv<Q4K> : gemv<Q6K>;
+      k.gemv_quantize_act = scalar::quantize_act_q8k;
+      k.gemv_group_elems = kQKK;
+      k.gemv_group_bytes = sizeof(BlockQ8_K);
+      return;
     default:
       return;
   }
-  k.gemv_quantize_act = scalar::quantize_act_q8a4;
-  k.gemv_group_elems = kQ8A4Elems;
-  k.gemv_group_bytes = sizeof(BlockQ8A4);
 }
 
 }  // namespace minerva::avx512
