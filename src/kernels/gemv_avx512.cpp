@@ -1,4 +1,4 @@
-// AVX-512 VNNI GEMV for generation (1..kQDotMaxRows tokens against every weight row), where
+// AVX-512 VNNI GEMV for generation (1..kGemvMaxTokens tokens against every weight row), where
 // the weights stream from memory once per token and the kernel must keep up with DRAM. It
 // works on four 32-value weight blocks per step against BlockQ8A4 activations (see
 // quant_blocks.h): the four blocks' codes are gathered into one 64-byte register with a
@@ -279,20 +279,20 @@ struct Q6K {
   }
 };
 
+template <typename Kernel, int NT>
+void gemv_n(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
+            float* y, size_t y_stride) {
+  Kernel::template rows<NT>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
+}
+
 template <typename Kernel>
 void gemv(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
           int n_tok, float* y, size_t y_stride) {
-  static_assert(kQDotMaxRows == 4);
-  switch (n_tok) {
-    case 1:
-      return Kernel::template rows<1>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
-    case 2:
-      return Kernel::template rows<2>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
-    case 3:
-      return Kernel::template rows<3>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
-    default:
-      return Kernel::template rows<4>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
-  }
+  using Fn = void (*)(int64_t, const uint8_t*, size_t, int64_t, const uint8_t*, size_t, float*, size_t);
+  static constexpr Fn kByTokens[] = {gemv_n<Kernel, 1>, gemv_n<Kernel, 2>, gemv_n<Kernel, 3>, gemv_n<Kernel, 4>,
+                                     gemv_n<Kernel, 5>, gemv_n<Kernel, 6>, gemv_n<Kernel, 7>, gemv_n<Kernel, 8>};
+  static_assert(sizeof(kByTokens) / sizeof(kByTokens[0]) == kGemvMaxTokens);
+  kByTokens[n_tok - 1](n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
 }
 
 }  // namespace

@@ -17,23 +17,48 @@ namespace {
 constexpr size_t kRowBlockBytes = 16 * 1024;
 constexpr size_t kTokenBlockBytes = 768 * 1024;
 
-// y = x W^T for a few tokens (generation) with the level's GEMV: weights stream from memory
-// once for all tokens, each thread over whole contiguous row ranges.
+// y = x W^T with the level's GEMV, kGemvMaxTokens tokens per call. For generation (a few
+// tokens) each thread streams a long contiguous row range from memory once; for a prompt the
+// rows go in blocks that stay in cache while every token passes.
 void matmul_gemv(const MatrixView& w, const TypeKernels& k, const float* x, int64_t n_tokens, float* y,
                  ThreadPool& pool) {
   const int64_t cols = w.cols;
+  const int64_t rows = w.rows;
   const size_t act_row = static_cast<size_t>(cols / k.gemv_group_elems) * k.gemv_group_bytes;
   thread_local std::vector<uint8_t> act;  // the calling thread's; matmul is never re-entered
   act.resize(act_row * static_cast<size_t>(n_tokens));
-  for (int64_t t = 0; t < n_tokens; ++t) k.gemv_quantize_act(x + t * cols, act.data() + t * act_row, cols);
-  const uint8_t* act_data = act.data();
+  uint8_t* act_data = act.data();
+  if (n_tokens <= kGemvMaxTokens) {
+    for (int64_t t = 0; t < n_tokens; ++t) k.gemv_quantize_act(x + t * cols, act_data + t * act_row, cols);
+  } else {
+    pool.run(n_tokens, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) k.gemv_quantize_act(x + t * cols, act_data + t * act_row, cols);
+    });
+  }
+  const int64_t row_block =
+      n_tokens <= kGemvMaxTokens ? rows : std::max<int64_t>(1, static_cast<int64_t>(kRowBlockBytes / w.row_bytes));
+  const int64_t token_block = std::max<int64_t>(
+      kGemvMaxTokens, static_cast<int64_t>(kTokenBlockBytes / act_row) / kGemvMaxTokens * kGemvMaxTokens);
   // Chunks of at least ~64 KB of weights: enough to be worth a wake-up, few enough that a
   // thread's share stays one long sequential stream for the hardware prefetcher.
   const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(65536 / w.row_bytes));
-  pool.run(w.rows, grain, [&](int64_t r0, int64_t r1) {
-    k.gemv(cols, w.row(r0), w.row_bytes, r1 - r0, act_data, act_row, static_cast<int>(n_tokens), y + r0,
-           static_cast<size_t>(w.rows));
+  pool.run(rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t tb = 0; tb < n_tokens; tb += token_block) {
+      const int64_t te = std::min(n_tokens, tb + token_block);
+      for (int64_t rb = r0; rb < r1; rb += row_block) {
+        const int64_t re = std::min(r1, rb + row_block);
+        for (int64_t t = tb; t < te; t += kGemvMaxTokens) {
+          const int nt = static_cast<int>(std::min<int64_t>(kGemvMaxTokens, te - t));
+          k.gemv(cols, w.row(rb), w.row_bytes, re - rb, act_data + t * act_row, act_row, nt, y + t * rows + rb,
+                 static_cast<size_t>(rows));
+        }
+      }
+    }
   });
+}
+
+bool gemv_ok(const MatrixView& w, const TypeKernels& k) {
+  return k.gemv != nullptr && w.cols % k.gemv_group_elems == 0;
 }
 
 // y = x W^T with integer dots: quantize every activation row once, then tile
@@ -88,6 +113,14 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
   };
   // Enough rows per chunk that a thread's share is worth a wake-up (~16K multiply-adds).
   auto grain_for = [&](int64_t n_tok) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols * n_tok)); };
+  if (gemm_rows > 0 && gemm_tokens < n_tokens && gemv_ok(w, k)) {  // leftover tokens, every row
+    matmul_gemv(w, k, x + gemm_tokens * cols, n_tokens - gemm_tokens, y + gemm_tokens * rows, pool);
+    if (gemm_rows < rows) {
+      pool.run(rows - gemm_rows, grain_for(gemm_tokens),
+               [&](int64_t r0, int64_t r1) { qdot_range(gemm_rows + r0, gemm_rows + r1, 0, gemm_tokens); });
+    }
+    return;
+  }
   if (gemm_rows > 0 && gemm_tokens < n_tokens) {  // leftover tokens of the GEMM rows
     pool.run(gemm_rows, grain_for(n_tokens - gemm_tokens),
              [&](int64_t r0, int64_t r1) { qdot_range(r0, r1, gemm_tokens, n_tokens); });
@@ -125,7 +158,9 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
     std::memset(y, 0, static_cast<size_t>(rows * n_tokens) * sizeof(float));  // unsupported: a caller bug
     return;
   }
-  if (k->gemv != nullptr && n_tokens <= kQDotMaxRows && cols % k->gemv_group_elems == 0) {
+  // The GEMV takes everything but whole 16 x 16 tiles of a GEMM kernel (AMX).
+  const bool gemm_tiles = k->gemm != nullptr && n_tokens >= kGemmTile && rows >= kGemmTile;
+  if (gemv_ok(w, *k) && !gemm_tiles) {
     matmul_gemv(w, *k, x, n_tokens, y, pool);
     return;
   }

@@ -26,9 +26,11 @@ using QDotFn = void (*)(int64_t n, const uint8_t* w, const uint8_t* act, size_t 
 using GemmFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act,
                         size_t act_stride, int64_t n_tok, float* y, size_t y_stride);
 inline constexpr int64_t kGemmTile = 16;
+// Most tokens one GEMV call takes: the weights stream once for all of them.
+inline constexpr int kGemvMaxTokens = 8;
 
 // Decode GEMV over the activation layout of gemv_quantize_act: y[t * y_stride + r] =
-// dot(weight row r, activation row t) for r < n_rows and t < n_tok (1..kQDotMaxRows); weight
+// dot(weight row r, activation row t) for r < n_rows and t < n_tok (1..kGemvMaxTokens); weight
 // rows are row_bytes apart, activation rows act_stride. n is a multiple of gemv_group_elems.
 using GemvFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act,
                         size_t act_stride, int n_tok, float* y, size_t y_stride);

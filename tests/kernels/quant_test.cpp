@@ -546,7 +546,7 @@ TEST_P(QuantTypeTest, GemmAndMatmulTilesMatchScalarIntegerDot) {
 }
 
 // The decode GEMV (AVX-512) on its own activation layout equals the scalar integer dot for
-// every row of a matrix and 1..kQDotMaxRows tokens, over the stress activation rows.
+// every row of a matrix and 1..kGemvMaxTokens tokens, over the stress activation rows.
 TEST_P(QuantTypeTest, GemvMatchesScalarIntegerDot) {
   constexpr double kSubnormalNoise = 1e-38;
   const TensorType type = GetParam();
@@ -565,11 +565,14 @@ TEST_P(QuantTypeTest, GemvMatchesScalarIntegerDot) {
     const size_t act_row = static_cast<size_t>(cols / k->gemv_group_elems) * k->gemv_group_bytes;
     const size_t ref_row = static_cast<size_t>(cols / ref->act_block_elems) * ref->act_block_bytes;
     for (size_t c0 = 0; c0 < cases.size(); ++c0) {
-      for (int na = 1; na <= kQDotMaxRows && c0 + na <= cases.size(); ++na) {
+      for (int na = 1; na <= kGemvMaxTokens; ++na) {  // cases taken cyclically from c0
         std::vector<uint8_t> act(act_row * static_cast<size_t>(na)), ref_act(ref_row * static_cast<size_t>(na));
+        auto x = [&](int t) -> const std::vector<float>& {
+          return cases[(c0 + static_cast<size_t>(t)) % cases.size()];
+        };
         for (int t = 0; t < na; ++t) {
-          k->gemv_quantize_act(cases[c0 + t].data(), act.data() + t * act_row, cols);
-          ref->quantize_act(cases[c0 + t].data(), ref_act.data() + t * ref_row, cols);
+          k->gemv_quantize_act(x(t).data(), act.data() + t * act_row, cols);
+          ref->quantize_act(x(t).data(), ref_act.data() + t * ref_row, cols);
         }
         std::vector<float> y(static_cast<size_t>(rows * na), -1.0f);
         k->gemv(cols, b.bytes.data(), row_bytes, rows, act.data(), act_row, na, y.data(), static_cast<size_t>(rows));
@@ -578,7 +581,7 @@ TEST_P(QuantTypeTest, GemvMatchesScalarIntegerDot) {
             float want = 0;
             ref->qdot(cols, b.bytes.data() + r * row_bytes, ref_act.data() + t * ref_row, ref_row, 1, &want);
             double scale = 0;
-            for (int64_t c = 0; c < cols; ++c) scale += std::abs(w[r * cols + c] * cases[c0 + t][c]) * 1.01;
+            for (int64_t c = 0; c < cols; ++c) scale += std::abs(w[r * cols + c] * x(t)[c]) * 1.01;
             ASSERT_NEAR(y[t * rows + r], want, 1e-5 * scale + kSubnormalNoise)
                 << isa_name(isa) << " case " << c0 + t << " of " << na << " row " << r;
           }
