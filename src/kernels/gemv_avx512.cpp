@@ -35,13 +35,14 @@ struct WordIdx {
 };
 
 // Word indices for _mm512_permutex2var_epi16 over (z0 = 64 bytes at the group, z1 = 64 bytes
-// at group + 8): output words 8b..8b+7 = the 16 code bytes of Q4_0 block b (bytes 2 + 18b ..).
-WordIdx q4_0_code_words() {
+// at group + z1_offset): output words 8b..8b+7 = the 16 code bytes of block b, which start
+// qs_offset bytes into blocks `stride` bytes apart (all offsets even).
+WordIdx code_words(int stride, int qs_offset, int z1_offset) {
   WordIdx idx{};
   for (int b = 0; b < 4; ++b) {
     for (int m = 0; m < 8; ++m) {
-      const int word = 1 + 9 * b + m;  // in bytes-from-group-start / 2
-      idx.w[8 * b + m] = static_cast<uint16_t>(word < 32 ? word : 32 + (word - 4));
+      const int byte = stride * b + qs_offset + 2 * m;
+      idx.w[8 * b + m] = static_cast<uint16_t>(byte + 1 < 64 ? byte / 2 : 32 + (byte - z1_offset) / 2);
     }
   }
   return idx;
@@ -68,7 +69,7 @@ __m512 scales16(__m512i words) { return _mm512_cvtph_ps(_mm512_castsi512_si256(w
 struct Q4_0Step {
   static constexpr int kGroupBytes = 4 * static_cast<int>(sizeof(BlockQ4_0));
   static constexpr int kOffsetShift = 3;
-  __m512i code_idx = load_words(q4_0_code_words());
+  __m512i code_idx = load_words(code_words(sizeof(BlockQ4_0), 2, 8));
   __m512i scale_idx = load_words(scale_words(sizeof(BlockQ4_0), 8));
 
   void codes(const uint8_t* g, __m512i& lo, __m512i& hi, __m512& dw) const {
@@ -79,6 +80,35 @@ struct Q4_0Step {
     lo = _mm512_and_si512(q, m4);
     hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
     dw = scales16(_mm512_permutexvar_epi16(scale_idx, z0));
+  }
+};
+
+// Q5_0: Q4_0's nibbles plus a fifth bit per value from qh (bits 0..15 for the low nibbles,
+// 16..31 for the high), set with a byte-masked OR; offset 16.
+struct Q5_0Step {
+  static constexpr int kGroupBytes = 4 * static_cast<int>(sizeof(BlockQ5_0));
+  static constexpr int kOffsetShift = 4;
+  static constexpr int kZ1 = kGroupBytes - 64;
+  __m512i code_idx = load_words(code_words(sizeof(BlockQ5_0), 6, kZ1));
+  __m512i scale_idx = load_words(scale_words(sizeof(BlockQ5_0), kZ1));
+
+  void codes(const uint8_t* g, __m512i& lo, __m512i& hi, __m512& dw) const {
+    const __m512i z0 = _mm512_loadu_si512(g);
+    const __m512i z1 = _mm512_loadu_si512(g + kZ1);
+    const __m512i q = _mm512_permutex2var_epi16(z0, code_idx, z1);
+    const __m512i m4 = _mm512_set1_epi8(0x0F), bit4 = _mm512_set1_epi8(0x10);
+    uint64_t lo_bits = 0, hi_bits = 0;
+    for (int b = 0; b < 4; ++b) {
+      uint32_t h = 0;
+      __builtin_memcpy(&h, g + sizeof(BlockQ5_0) * b + 2, sizeof(h));
+      lo_bits |= static_cast<uint64_t>(h & 0xFFFFu) << (16 * b);
+      hi_bits |= static_cast<uint64_t>(h >> 16) << (16 * b);
+    }
+    lo = _mm512_and_si512(q, m4);
+    hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+    lo = _mm512_mask_add_epi8(lo, lo_bits, lo, bit4);
+    hi = _mm512_mask_add_epi8(hi, hi_bits, hi, bit4);
+    dw = scales16(_mm512_permutex2var_epi16(z0, scale_idx, z1));
   }
 };
 
@@ -300,8 +330,11 @@ void gemv(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
 void add_gemv(TensorType type, TypeKernels& k) {
   switch (type) {
     case TensorType::Q4_0:
+    case TensorType::Q5_0:
     case TensorType::Q8_0:
-      k.gemv = type == TensorType::Q4_0 ? gemv<Legacy<Q4_0Step>> : gemv<Legacy<Q8_0Step>>;
+      k.gemv = type == TensorType::Q4_0   ? gemv<Legacy<Q4_0Step>>
+               : type == TensorType::Q5_0 ? gemv<Legacy<Q5_0Step>>
+                                          : gemv<Legacy<Q8_0Step>>;
       k.gemv_quantize_act = scalar::quantize_act_q8a4;
       k.gemv_group_elems = kQ8A4Elems;
       k.gemv_group_bytes = sizeof(BlockQ8A4);
