@@ -29,6 +29,17 @@ float gelu_tanh(float x) {
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoef * x * x)));
 }
 
+// Elements per chunk of the parallel elementwise passes: enough work (an exp each) to be
+// worth waking a thread.
+constexpr int64_t kElementwiseGrain = 4096;
+
+// rms_norm of each of `rows` rows of n values, rows split across the threads.
+void norm_rows(const float* x, const float* w, float* y, int64_t rows, int64_t n, float eps, ThreadPool& pool) {
+  pool.run(rows, std::max<int64_t>(1, kElementwiseGrain / n), [&](int64_t r0, int64_t r1) {
+    for (int64_t t = r0; t < r1; ++t) rms_norm(x + t * n, w, y + t * n, n, eps);
+  });
+}
+
 void add_bias(float* y, const float* b, int64_t rows, int64_t n) {
   if (b == nullptr) return;
   for (int64_t t = 0; t < rows; ++t) {
@@ -159,7 +170,7 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const LayerWeights& L = m.layers[static_cast<size_t>(l)];
     const size_t r = hp.is_swa(l) ? 1 : 0;
-    for (int64_t t = 0; t < T; ++t) rms_norm(&x_[t * E], L.attn_norm, &xb_[t * E], E, hp.rms_eps);
+    norm_rows(x_.data(), L.attn_norm, xb_.data(), T, E, hp.rms_eps, pool_);
     matmul(L.wq, xb_.data(), T, q_.data(), pool_);
     matmul(L.wk, xb_.data(), T, k_.data(), pool_);
     matmul(L.wv, xb_.data(), T, v_.data(), pool_);
@@ -190,17 +201,18 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
     }
     for (int64_t i = 0; i < T * E; ++i) x_[i] += ffn_out_[i];
 
-    for (int64_t t = 0; t < T; ++t) rms_norm(&x_[t * E], L.ffn_norm, &xb_[t * E], E, hp.rms_eps);
+    norm_rows(x_.data(), L.ffn_norm, xb_.data(), T, E, hp.rms_eps, pool_);
     matmul(L.ffn_gate, xb_.data(), T, gate_.data(), pool_);
     matmul(L.ffn_up, xb_.data(), T, up_.data(), pool_);
-    if (hp.ffn_act == FfnAct::Silu) {
-      for (int64_t i = 0; i < T * hp.n_ff; ++i) {
+    // One exp (or tanh) per FFN value: split across the threads like a matmul.
+    const bool silu = hp.ffn_act == FfnAct::Silu;
+    pool_.run(T * hp.n_ff, kElementwiseGrain, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
         const float g = gate_[i];
-        gate_[i] = g / (1.0f + std::exp(-g)) * up_[i];  // SwiGLU: silu(gate) * up
+        // SwiGLU: silu(gate) * up; GeGLU: gelu(gate) * up.
+        gate_[i] = (silu ? g / (1.0f + std::exp(-g)) : gelu_tanh(g)) * up_[i];
       }
-    } else {
-      for (int64_t i = 0; i < T * hp.n_ff; ++i) gate_[i] = gelu_tanh(gate_[i]) * up_[i];  // GeGLU
-    }
+    });
     matmul(L.ffn_down, gate_.data(), T, ffn_out_.data(), pool_);
     if (L.post_ffn_norm != nullptr) {
       for (int64_t t = 0; t < T; ++t) rms_norm(&ffn_out_[t * E], L.post_ffn_norm, &ffn_out_[t * E], E, hp.rms_eps);
