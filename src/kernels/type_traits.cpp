@@ -10,6 +10,7 @@
 #include "kernels/qdot.h"
 #include "kernels/quant_blocks.h"
 #include "kernels/quant_scalar.h"
+#include "kernels/quantize_act_avx512.h"
 
 namespace minerva {
 
@@ -107,6 +108,12 @@ Table overlay(Table t, Variant variant) {
   return t;
 }
 
+// The AVX-512 level also quantizes activations with AVX-512 (same bytes as the scalar code).
+Table with_avx512_act_quantizers(Table t) {
+  for (TypeKernels& slot : t) avx512::add_act_quantizers(slot);
+  return t;
+}
+
 const TypeKernels* lookup(const Table& t, TensorType type) {
   const auto i = static_cast<size_t>(type);
   if (i >= t.size() || t[i].dot == nullptr) return nullptr;
@@ -122,7 +129,7 @@ const TypeKernels* type_kernels(TensorType type, Isa isa) {
   // Each table is only built on CPUs that can run it.
   static const Table avx2 = overlay(scalar, avx2::kernels);
   if (isa == Isa::Avx2) return lookup(avx2, type);
-  static const Table avx512 = overlay(avx2, avx512::kernels);
+  static const Table avx512 = with_avx512_act_quantizers(overlay(avx2, avx512::kernels));
   if (isa == Isa::Avx512) return lookup(avx512, type);
   static const Table amx = overlay(avx512, amx::kernels);
   return lookup(amx, type);

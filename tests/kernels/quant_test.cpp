@@ -592,6 +592,45 @@ TEST_P(QuantTypeTest, GemvMatchesScalarIntegerDot) {
   if (!any) GTEST_SKIP() << "no GEMV for this type at any level this CPU runs";
 }
 
+// Every level's activation quantizers write the scalar ones' bytes exactly, including rows
+// with NaN, infinities and scales that overflow or underflow.
+TEST(Quant, ActivationQuantizersMatchScalarBytes) {
+  const int64_t n = 512;
+  auto cases = activation_cases(n);
+  auto add = [&](auto f) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) x[static_cast<size_t>(i)] = f(i);
+    cases.push_back(std::move(x));
+  };
+  add([](int64_t i) { return i % 41 == 3 ? NAN : static_cast<float>(i % 7) - 3.0f; });
+  add([](int64_t i) { return i % 97 == 0 ? INFINITY : (i % 89 == 0 ? -INFINITY : 1.0f); });
+  add([](int64_t i) { return static_cast<float>(i % 5) * 1e-40f; });           // scale 1/d overflows
+  add([](int64_t i) { return i % 2 ? 3.0f : -3.0f; });                         // ties for the largest magnitude
+  add([](int64_t i) { return static_cast<float>(i % 255) - 127.0f + 0.5f; });  // halfway codes
+  for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K}) {
+    const TypeKernels* ref = type_kernels(type, Isa::Scalar);
+    for (Isa isa : kAllIsas) {
+      const TypeKernels* k = type_kernels(type, isa);
+      if (k == nullptr || k->quantize_act == nullptr) continue;
+      for (size_t c = 0; c < cases.size(); ++c) {
+        const size_t bytes = static_cast<size_t>(n / ref->act_block_elems) * ref->act_block_bytes;
+        std::vector<uint8_t> want(bytes), got(bytes, 0xAB);
+        ref->quantize_act(cases[c].data(), want.data(), n);
+        k->quantize_act(cases[c].data(), got.data(), n);
+        EXPECT_EQ(got, want) << tensor_type_name(type) << " " << isa_name(isa) << " case " << c;
+        if (k->gemv_quantize_act == nullptr) continue;
+        const size_t gbytes = static_cast<size_t>(n / k->gemv_group_elems) * k->gemv_group_bytes;
+        std::vector<uint8_t> gwant(gbytes), ggot(gbytes, 0xAB);
+        const QuantizeActFn scalar_gemv =
+            k->gemv_group_elems == kQKK ? scalar::quantize_act_q8k : scalar::quantize_act_q8a4;
+        scalar_gemv(cases[c].data(), gwant.data(), n);
+        k->gemv_quantize_act(cases[c].data(), ggot.data(), n);
+        EXPECT_EQ(ggot, gwant) << tensor_type_name(type) << " " << isa_name(isa) << " GEMV layout, case " << c;
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, QuantLayoutTest, ::testing::ValuesIn(kQuantTypes),
                          [](const auto& info) { return std::string(tensor_type_name(info.param)); });
 
