@@ -12,7 +12,6 @@
 #include <immintrin.h>
 
 #include <cstring>
-#include <vector>
 
 #include "kernels/quant_blocks.h"
 
@@ -92,36 +91,35 @@ struct Q8_0U {
   }
 };
 
-// Per (token group, block): the activation tile, offset * sum for each token, and d_x.
-struct PackedActs {
-  std::vector<uint8_t> tiles;  // [group][block][8][64]
-  std::vector<int32_t> offs;   // [group][block][16]
-  std::vector<float> dx;       // [group][block][16]
-};
+// Packed activations, per (token group, block) cell: the activation tile (8 rows of 16 tokens
+// x 4 bytes), each token's code sum (int32) and d_x (float).
+constexpr size_t kCellTile = 512;
+constexpr size_t kCellBytes = kCellTile + 2 * kTile * 4;
 
-void pack_acts(const uint8_t* act, size_t act_stride, int64_t n_groups, int64_t nb, int shift, PackedActs& p) {
-  const auto cells = static_cast<size_t>(n_groups * nb);
-  p.tiles.resize(cells * 512);
-  p.offs.resize(cells * kTile);
-  p.dx.resize(cells * kTile);
-  for (int64_t g = 0; g < n_groups; ++g) {
-    for (int n = 0; n < kTile; ++n) {
-      const auto* x = reinterpret_cast<const BlockQ8A*>(act + static_cast<size_t>(g * kTile + n) * act_stride);
+size_t pack_bytes(int64_t n, int64_t n_tok) {
+  return static_cast<size_t>(n_tok / kTile) * static_cast<size_t>(n / kQK) * kCellBytes;
+}
+
+void pack(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uint8_t* dst) {
+  const int64_t nb = n / kQK;
+  for (int64_t g = 0; g < n_tok / kTile; ++g) {
+    for (int t = 0; t < kTile; ++t) {
+      const auto* x = reinterpret_cast<const BlockQ8A*>(act + static_cast<size_t>(g * kTile + t) * act_stride);
       for (int64_t i = 0; i < nb; ++i) {
-        const auto cell = static_cast<size_t>(g * nb + i);
-        uint8_t* t = p.tiles.data() + cell * 512;
-        for (int k = 0; k < kQK / 4; ++k) std::memcpy(t + k * 64 + 4 * n, x[i].qs + 4 * k, 4);
-        p.offs[cell * kTile + static_cast<size_t>(n)] = x[i].sum * (1 << shift);
-        p.dx[cell * kTile + static_cast<size_t>(n)] = x[i].d;
+        uint8_t* cell = dst + static_cast<size_t>(g * nb + i) * kCellBytes;
+        for (int k = 0; k < kQK / 4; ++k) std::memcpy(cell + k * 64 + 4 * t, x[i].qs + 4 * k, 4);
+        std::memcpy(cell + kCellTile + 4 * t, &x[i].sum, 4);
+        std::memcpy(cell + kCellTile + 4 * kTile + 4 * t, &x[i].d, 4);
       }
     }
   }
 }
 
-// acc[m] (lanes = tokens) += (c[m] - offs) * d_w[m] * d_x for one block's 16 x 16 results.
-inline void scale_block(const int32_t* c, const int32_t* offs, const float* dx, const float* dw, __m512* acc) {
-  const __m512i o = _mm512_loadu_si512(offs);
-  const __m512 d = _mm512_loadu_ps(dx);
+// acc[m] (lanes = tokens) += (c[m] - offset * sum) * d_w[m] * d_x for one block's 16 x 16
+// results; `cell` is the block's packed activation cell.
+inline void scale_block(const int32_t* c, const uint8_t* cell, int shift, const float* dw, __m512* acc) {
+  const __m512i o = _mm512_sll_epi32(_mm512_loadu_si512(cell + kCellTile), _mm_cvtsi32_si128(shift));
+  const __m512 d = _mm512_loadu_ps(cell + kCellTile + 4 * kTile);
   for (int m = 0; m < kTile; ++m) {
     const __m512i v = _mm512_sub_epi32(_mm512_load_si512(c + m * kTile), o);
     acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(_mm512_set1_ps(dw[m]), d), acc[m]);
@@ -129,16 +127,12 @@ inline void scale_block(const int32_t* c, const int32_t* offs, const float* dx, 
 }
 
 template <typename Op>
-void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
-          int64_t n_tok, float* y, size_t y_stride) {
+void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* packed, int64_t n_tok,
+          uint8_t* scratch, float* y, size_t y_stride) {
   const int64_t nb = n / kQK;
   const int64_t n_groups = n_tok / kTile;
-  thread_local PackedActs p;
-  thread_local std::vector<uint8_t> wcodes;  // [16 rows][n]
-  thread_local std::vector<float> dw;        // [block][16 rows]
-  pack_acts(act, act_stride, n_groups, nb, Op::offset_shift, p);
-  wcodes.resize(static_cast<size_t>(kTile * n));
-  dw.resize(static_cast<size_t>(nb * kTile));
+  uint8_t* wcodes = scratch;                                                      // [16 rows][n]
+  auto* dw = reinterpret_cast<float*>(scratch + static_cast<size_t>(kTile * n));  // [block][16 rows]
   alignas(64) int32_t c0[kTile * kTile];
   alignas(64) int32_t c1[kTile * kTile];
   configure_tiles();
@@ -147,7 +141,7 @@ void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
     for (int m = 0; m < kTile; ++m) {
       const auto* b = reinterpret_cast<const typename Op::Block*>(w + static_cast<size_t>(r0 + m) * row_bytes);
       for (int64_t i = 0; i < nb; ++i) {
-        Op::codes(b[i], wcodes.data() + static_cast<size_t>(m) * stride + static_cast<size_t>(i) * kQK);
+        Op::codes(b[i], wcodes + static_cast<size_t>(m) * stride + static_cast<size_t>(i) * kQK);
         dw[static_cast<size_t>(i * kTile + m)] = half(b[i].d);
       }
     }
@@ -158,27 +152,27 @@ void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
       int64_t i = 0;
       for (; i + 2 <= nb; i += 2) {
         const size_t ca = cell0 + static_cast<size_t>(i), cb = ca + 1;
-        _tile_loadd(1, wcodes.data() + static_cast<size_t>(i) * kQK, stride);
-        _tile_loadd(2, p.tiles.data() + ca * 512, 64);
+        _tile_loadd(1, wcodes + static_cast<size_t>(i) * kQK, stride);
+        _tile_loadd(2, packed + ca * kCellBytes, 64);
         _tile_zero(0);
         _tile_dpbusd(0, 1, 2);
-        _tile_loadd(4, wcodes.data() + static_cast<size_t>(i + 1) * kQK, stride);
-        _tile_loadd(5, p.tiles.data() + cb * 512, 64);
+        _tile_loadd(4, wcodes + static_cast<size_t>(i + 1) * kQK, stride);
+        _tile_loadd(5, packed + cb * kCellBytes, 64);
         _tile_zero(3);
         _tile_dpbusd(3, 4, 5);
         _tile_stored(0, c0, 64);
-        scale_block(c0, &p.offs[ca * kTile], &p.dx[ca * kTile], &dw[static_cast<size_t>(i * kTile)], acc);
+        scale_block(c0, packed + ca * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>(i * kTile)], acc);
         _tile_stored(3, c1, 64);
-        scale_block(c1, &p.offs[cb * kTile], &p.dx[cb * kTile], &dw[static_cast<size_t>((i + 1) * kTile)], acc);
+        scale_block(c1, packed + cb * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>((i + 1) * kTile)], acc);
       }
       if (i < nb) {  // an odd last block
         const size_t ca = cell0 + static_cast<size_t>(i);
-        _tile_loadd(1, wcodes.data() + static_cast<size_t>(i) * kQK, stride);
-        _tile_loadd(2, p.tiles.data() + ca * 512, 64);
+        _tile_loadd(1, wcodes + static_cast<size_t>(i) * kQK, stride);
+        _tile_loadd(2, packed + ca * kCellBytes, 64);
         _tile_zero(0);
         _tile_dpbusd(0, 1, 2);
         _tile_stored(0, c0, 64);
-        scale_block(c0, &p.offs[ca * kTile], &p.dx[ca * kTile], &dw[static_cast<size_t>(i * kTile)], acc);
+        scale_block(c0, packed + ca * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>(i * kTile)], acc);
       }
       alignas(64) float out[kTile];
       for (int m = 0; m < kTile; ++m) {
@@ -290,34 +284,33 @@ struct Q6_KU {
   }
 };
 
-// Per (token group, block): the 256 values as 64 rows of (16 tokens x 4 bytes), each group's
-// activation sums as floats, and d_x.
-struct PackedK {
-  std::vector<uint8_t> tiles;  // [group][block][64][64]
-  std::vector<float> bsum;     // [group][block][256 / G][16]
-  std::vector<float> dx;       // [group][block][16]
-};
+// Packed K activations, per (token group, block) cell: the 256 values as 64 rows of (16 tokens
+// x 4 bytes), each G-value group's activation sums as floats ([256 / G][16]), and d_x ([16]).
+constexpr size_t kCellTileK = 4096;
+constexpr size_t cell_bytes_k(int group) { return kCellTileK + static_cast<size_t>(kQKK / group + 1) * kTile * 4; }
 
-void pack_k(const uint8_t* act, size_t act_stride, int64_t n_groups, int64_t nb, int group, PackedK& p) {
-  const int ng = kQKK / group;
-  const auto cells = static_cast<size_t>(n_groups * nb);
-  p.tiles.resize(cells * 4096);
-  p.bsum.resize(cells * static_cast<size_t>(ng) * kTile);
-  p.dx.resize(cells * kTile);
-  for (int64_t tg = 0; tg < n_groups; ++tg) {
-    for (int n = 0; n < kTile; ++n) {
-      const auto* x = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(tg * kTile + n) * act_stride);
+template <int G>
+size_t pack_bytes_k(int64_t n, int64_t n_tok) {
+  return static_cast<size_t>(n_tok / kTile) * static_cast<size_t>(n / kQKK) * cell_bytes_k(G);
+}
+
+template <int G>
+void pack_k(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uint8_t* dst) {
+  constexpr int kGroups = kQKK / G;
+  const int64_t nb = n / kQKK;
+  for (int64_t tg = 0; tg < n_tok / kTile; ++tg) {
+    for (int t = 0; t < kTile; ++t) {
+      const auto* x = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(tg * kTile + t) * act_stride);
       for (int64_t i = 0; i < nb; ++i) {
-        const auto cell = static_cast<size_t>(tg * nb + i);
-        uint8_t* t = p.tiles.data() + cell * 4096;
-        for (int k = 0; k < kQKK / 4; ++k) std::memcpy(t + k * 64 + 4 * n, x[i].qs + 4 * k, 4);
-        for (int g = 0; g < ng; ++g) {
+        uint8_t* cell = dst + static_cast<size_t>(tg * nb + i) * cell_bytes_k(G);
+        for (int k = 0; k < kQKK / 4; ++k) std::memcpy(cell + k * 64 + 4 * t, x[i].qs + 4 * k, 4);
+        for (int g = 0; g < kGroups; ++g) {
           int sum = 0;
-          for (int j = g * group / 16; j < (g + 1) * group / 16; ++j) sum += x[i].bsums[j];
-          p.bsum[(cell * static_cast<size_t>(ng) + static_cast<size_t>(g)) * kTile + static_cast<size_t>(n)] =
-              static_cast<float>(sum);
+          for (int j = g * G / 16; j < (g + 1) * G / 16; ++j) sum += x[i].bsums[j];
+          const auto f = static_cast<float>(sum);
+          std::memcpy(cell + kCellTileK + static_cast<size_t>(g * kTile + t) * 4, &f, 4);
         }
-        p.dx[cell * kTile + static_cast<size_t>(n)] = x[i].d;
+        std::memcpy(cell + kCellTileK + static_cast<size_t>(kGroups * kTile + t) * 4, &x[i].d, 4);
       }
     }
   }
@@ -333,19 +326,16 @@ inline void scale_group(const int32_t* c, const float* bsum, const float* s, con
 }
 
 template <typename Op>
-void gemm_k(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
-            int64_t n_tok, float* y, size_t y_stride) {
+void gemm_k(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* packed, int64_t n_tok,
+            uint8_t* scratch, float* y, size_t y_stride) {
   constexpr int G = Op::group;
   constexpr int NG = kQKK / G;
+  constexpr size_t kCell = cell_bytes_k(G);
   const int64_t nb = n / kQKK;
   const int64_t n_groups = n_tok / kTile;
-  thread_local PackedK p;
-  thread_local std::vector<uint8_t> wcodes;  // [16 rows][n]
-  thread_local std::vector<float> ws, wm;    // [block][group][16 rows]
-  pack_k(act, act_stride, n_groups, nb, G, p);
-  wcodes.resize(static_cast<size_t>(kTile * n));
-  ws.resize(static_cast<size_t>(nb * NG * kTile));
-  wm.resize(ws.size());
+  uint8_t* wcodes = scratch;  // [16 rows][n], then the float scales and min terms [block][group][16 rows]
+  auto* ws = reinterpret_cast<float*>(scratch + static_cast<size_t>(kTile * n));
+  float* wm = ws + static_cast<size_t>(nb * NG * kTile);
   alignas(64) int32_t c0[kTile * kTile];
   alignas(64) int32_t c1[kTile * kTile];
   configure_tiles_k(G);
@@ -355,7 +345,7 @@ void gemm_k(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const
       const auto* b = reinterpret_cast<const typename Op::Block*>(w + static_cast<size_t>(r0 + m) * row_bytes);
       for (int64_t i = 0; i < nb; ++i) {
         float s[NG], mt[NG];
-        Op::decode(b[i], wcodes.data() + static_cast<size_t>(m) * stride + static_cast<size_t>(i) * kQKK, s, mt);
+        Op::decode(b[i], wcodes + static_cast<size_t>(m) * stride + static_cast<size_t>(i) * kQKK, s, mt);
         for (int g = 0; g < NG; ++g) {
           ws[static_cast<size_t>((i * NG + g) * kTile + m)] = s[g];
           wm[static_cast<size_t>((i * NG + g) * kTile + m)] = mt[g];
@@ -367,9 +357,9 @@ void gemm_k(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const
       for (auto& a : acc) a = _mm512_setzero_ps();
       for (int64_t i = 0; i < nb; ++i) {
         const auto cell = static_cast<size_t>(tg * nb + i);
-        const uint8_t* at = p.tiles.data() + cell * 4096;
-        const uint8_t* wt = wcodes.data() + static_cast<size_t>(i) * kQKK;
-        const float* bs = &p.bsum[cell * NG * kTile];
+        const uint8_t* at = packed + cell * kCell;
+        const uint8_t* wt = wcodes + static_cast<size_t>(i) * kQKK;
+        const auto* bs = reinterpret_cast<const float*>(at + kCellTileK);
         const size_t sc0 = static_cast<size_t>(i * NG) * kTile;
         __m512 blk[kTile];
         for (auto& v : blk) v = _mm512_setzero_ps();
@@ -389,7 +379,7 @@ void gemm_k(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const
           scale_group(c1, bs + (g + 1) * kTile, &ws[sc0 + static_cast<size_t>(g + 1) * kTile],
                       &wm[sc0 + static_cast<size_t>(g + 1) * kTile], blk);
         }
-        const __m512 dx = _mm512_loadu_ps(&p.dx[cell * kTile]);
+        const __m512 dx = _mm512_loadu_ps(bs + NG * kTile);
         for (int m = 0; m < kTile; ++m) acc[m] = _mm512_fmadd_ps(blk[m], dx, acc[m]);
       }
       alignas(64) float out[kTile];
@@ -425,10 +415,16 @@ TypeKernels kernels(TensorType type) {
       break;
     case TensorType::Q6_K:
       k.gemm = gemm_k<Q6_KU>;
-      break;
+      k.gemm_pack = pack_k<Q6_KU::group>;
+      k.gemm_pack_bytes = pack_bytes_k<Q6_KU::group>;
+      return k;
     default:
-      break;
+      return k;
   }
+  // The 32-value types share one packing, Q4_K and Q5_K another (32-value groups).
+  const bool k_type = type == TensorType::Q4_K || type == TensorType::Q5_K;
+  k.gemm_pack = k_type ? pack_k<Q4_KU::group> : pack;
+  k.gemm_pack_bytes = k_type ? pack_bytes_k<Q4_KU::group> : pack_bytes;
   return k;
 }
 

@@ -83,8 +83,18 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
   if (k.gemm != nullptr && n_tokens >= kGemmTile && rows >= kGemmTile) {
     gemm_rows = rows / kGemmTile * kGemmTile;
     gemm_tokens = n_tokens / kGemmTile * kGemmTile;
+    // Activations into the tile layout once, token groups in parallel; then row tiles.
+    thread_local std::vector<uint8_t> packed;
+    packed.resize(k.gemm_pack_bytes(cols, gemm_tokens));
+    uint8_t* packed_data = packed.data();
+    pool.run(gemm_tokens / kGemmTile, 1, [&](int64_t g0, int64_t g1) {
+      k.gemm_pack(cols, act_data + static_cast<size_t>(g0 * kGemmTile) * act_row, act_row, (g1 - g0) * kGemmTile,
+                  packed_data + k.gemm_pack_bytes(cols, g0 * kGemmTile));
+    });
     pool.run(gemm_rows / kGemmTile, 1, [&](int64_t b0, int64_t b1) {
-      k.gemm(cols, w.row(b0 * kGemmTile), w.row_bytes, (b1 - b0) * kGemmTile, act_data, act_row, gemm_tokens,
+      thread_local std::vector<uint8_t> scratch;  // each thread's unpacked weight tile
+      scratch.resize(kGemmScratchPerValue * static_cast<size_t>(cols));
+      k.gemm(cols, w.row(b0 * kGemmTile), w.row_bytes, (b1 - b0) * kGemmTile, packed_data, gemm_tokens, scratch.data(),
              y + b0 * kGemmTile, static_cast<size_t>(rows));
     });
   }

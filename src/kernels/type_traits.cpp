@@ -91,7 +91,11 @@ Table overlay(Table t, Variant variant) {
     auto& slot = t[static_cast<size_t>(type)];
     if (k.to_float != nullptr) slot.to_float = k.to_float;
     if (k.dot != nullptr) slot.dot = k.dot;
-    if (k.gemm != nullptr) slot.gemm = k.gemm;
+    if (k.gemm != nullptr) {
+      slot.gemm = k.gemm;
+      slot.gemm_pack = k.gemm_pack;
+      slot.gemm_pack_bytes = k.gemm_pack_bytes;
+    }
     if (k.gemv != nullptr) {
       slot.gemv = k.gemv;
       slot.gemv_quantize_act = k.gemv_quantize_act;

@@ -21,10 +21,17 @@ using QuantizeActFn = void (*)(const float* x, uint8_t* dst, int64_t n);
 // starts at act + j * act_stride bytes.
 using QDotFn = void (*)(int64_t n, const uint8_t* w, const uint8_t* act, size_t act_stride, int n_act, float* out);
 
-// y[t * y_stride + r] = dot(weight row r, activation row t) for r < n_rows and t < n_tok, both
-// multiples of kGemmTile; weight rows are row_bytes apart, activation rows act_stride.
-using GemmFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act,
-                        size_t act_stride, int64_t n_tok, float* y, size_t y_stride);
+// Whole-tile GEMM (AMX) in two steps. GemmPackFn re-lays n_tok activation rows (quantize_act
+// blocks, act_stride bytes apart; n_tok a multiple of kGemmTile) into the kernel's tile layout,
+// gemm_pack_bytes(n, n_tok) bytes, linear in n_tok, so token groups can be packed in parallel
+// into consecutive ranges; once per matmul. GemmFn then gives y[t * y_stride + r] =
+// dot(weight row r, activation row t) for r < n_rows (a multiple of kGemmTile) and t < n_tok,
+// using `scratch` (kGemmScratchPerValue * n bytes, one per thread) for unpacked weights.
+using GemmPackFn = void (*)(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uint8_t* dst);
+using GemmPackBytesFn = size_t (*)(int64_t n, int64_t n_tok);
+using GemmFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* packed,
+                        int64_t n_tok, uint8_t* scratch, float* y, size_t y_stride);
+inline constexpr size_t kGemmScratchPerValue = 24;
 inline constexpr int64_t kGemmTile = 16;
 // Most tokens one GEMV call takes: the weights stream once for all of them.
 inline constexpr int kGemvMaxTokens = 8;
@@ -47,6 +54,8 @@ struct TypeKernels {
   QDotFn qdot = nullptr;
   // Optional whole-tile GEMM on the same activation blocks (AMX), for batches of tokens.
   GemmFn gemm = nullptr;
+  GemmPackFn gemm_pack = nullptr;
+  GemmPackBytesFn gemm_pack_bytes = nullptr;
   // Optional GEMV for a few tokens (generation), on its own activation layout: groups of
   // gemv_group_elems values in gemv_group_bytes bytes written by gemv_quantize_act.
   GemvFn gemv = nullptr;
