@@ -126,59 +126,83 @@ inline void scale_block(const int32_t* c, const uint8_t* cell, int shift, const 
   }
 }
 
+// y[(t0 + t) * y_stride + r0 + m] = acc[m][t]: one 16-row x 16-token result block.
+void store_tile(const __m512* acc, float* y, size_t y_stride, int64_t t0, int64_t r0) {
+  alignas(64) float out[kTile];
+  for (int m = 0; m < kTile; ++m) {
+    _mm512_store_ps(out, acc[m]);
+    for (int t = 0; t < kTile; ++t) y[static_cast<size_t>(t0 + t) * y_stride + static_cast<size_t>(r0 + m)] = out[t];
+  }
+}
+
+// Row tiles unpacked together: each token group's packed activations are then reused from
+// cache by all of them instead of streaming from L3 once per 16 rows (~512 KB of codes).
+int64_t row_tiles_per_pass(int64_t n) {
+  const int64_t r = (512 * 1024) / (kTile * n);
+  return r < 1 ? 1 : (r > kGemmRowTiles ? kGemmRowTiles : r);
+}
+
 template <typename Op>
 void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* packed, int64_t n_tok,
           uint8_t* scratch, float* y, size_t y_stride) {
   const int64_t nb = n / kQK;
   const int64_t n_groups = n_tok / kTile;
-  uint8_t* wcodes = scratch;                                                      // [16 rows][n]
-  auto* dw = reinterpret_cast<float*>(scratch + static_cast<size_t>(kTile * n));  // [block][16 rows]
+  // Per row tile: codes [16 rows][n], then d_w [block][16 rows].
+  const size_t tile_bytes = kGemmScratchPerValue * static_cast<size_t>(n);
+  const int64_t per_pass = row_tiles_per_pass(n);
   alignas(64) int32_t c0[kTile * kTile];
   alignas(64) int32_t c1[kTile * kTile];
   configure_tiles();
   const auto stride = static_cast<size_t>(n);
-  for (int64_t r0 = 0; r0 + kTile <= n_rows; r0 += kTile) {
-    for (int m = 0; m < kTile; ++m) {
-      const auto* b = reinterpret_cast<const typename Op::Block*>(w + static_cast<size_t>(r0 + m) * row_bytes);
-      for (int64_t i = 0; i < nb; ++i) {
-        Op::codes(b[i], wcodes + static_cast<size_t>(m) * stride + static_cast<size_t>(i) * kQK);
-        dw[static_cast<size_t>(i * kTile + m)] = half(b[i].d);
+  for (int64_t p0 = 0; p0 + kTile <= n_rows; p0 += per_pass * kTile) {
+    const int64_t left = (n_rows - p0) / kTile;
+    const int64_t n_tiles = left < per_pass ? left : per_pass;
+    for (int64_t rt = 0; rt < n_tiles; ++rt) {
+      uint8_t* wcodes = scratch + static_cast<size_t>(rt) * tile_bytes;
+      auto* dw = reinterpret_cast<float*>(wcodes + static_cast<size_t>(kTile * n));
+      for (int m = 0; m < kTile; ++m) {
+        const auto* b =
+            reinterpret_cast<const typename Op::Block*>(w + static_cast<size_t>(p0 + rt * kTile + m) * row_bytes);
+        for (int64_t i = 0; i < nb; ++i) {
+          Op::codes(b[i], wcodes + static_cast<size_t>(m) * stride + static_cast<size_t>(i) * kQK);
+          dw[static_cast<size_t>(i * kTile + m)] = half(b[i].d);
+        }
       }
     }
     for (int64_t g = 0; g < n_groups; ++g) {
-      __m512 acc[kTile];
-      for (auto& a : acc) a = _mm512_setzero_ps();
-      const auto cell0 = static_cast<size_t>(g * nb);
-      int64_t i = 0;
-      for (; i + 2 <= nb; i += 2) {
-        const size_t ca = cell0 + static_cast<size_t>(i), cb = ca + 1;
-        _tile_loadd(1, wcodes + static_cast<size_t>(i) * kQK, stride);
-        _tile_loadd(2, packed + ca * kCellBytes, 64);
-        _tile_zero(0);
-        _tile_dpbusd(0, 1, 2);
-        _tile_loadd(4, wcodes + static_cast<size_t>(i + 1) * kQK, stride);
-        _tile_loadd(5, packed + cb * kCellBytes, 64);
-        _tile_zero(3);
-        _tile_dpbusd(3, 4, 5);
-        _tile_stored(0, c0, 64);
-        scale_block(c0, packed + ca * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>(i * kTile)], acc);
-        _tile_stored(3, c1, 64);
-        scale_block(c1, packed + cb * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>((i + 1) * kTile)], acc);
-      }
-      if (i < nb) {  // an odd last block
-        const size_t ca = cell0 + static_cast<size_t>(i);
-        _tile_loadd(1, wcodes + static_cast<size_t>(i) * kQK, stride);
-        _tile_loadd(2, packed + ca * kCellBytes, 64);
-        _tile_zero(0);
-        _tile_dpbusd(0, 1, 2);
-        _tile_stored(0, c0, 64);
-        scale_block(c0, packed + ca * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>(i * kTile)], acc);
-      }
-      alignas(64) float out[kTile];
-      for (int m = 0; m < kTile; ++m) {
-        _mm512_store_ps(out, acc[m]);
-        for (int t = 0; t < kTile; ++t)
-          y[static_cast<size_t>(g * kTile + t) * y_stride + static_cast<size_t>(r0 + m)] = out[t];
+      for (int64_t rt = 0; rt < n_tiles; ++rt) {
+        const uint8_t* wcodes = scratch + static_cast<size_t>(rt) * tile_bytes;
+        const auto* dw = reinterpret_cast<const float*>(wcodes + static_cast<size_t>(kTile * n));
+        const int64_t r0 = p0 + rt * kTile;
+        __m512 acc[kTile];
+        for (auto& a : acc) a = _mm512_setzero_ps();
+        const auto cell0 = static_cast<size_t>(g * nb);
+        int64_t i = 0;
+        for (; i + 2 <= nb; i += 2) {
+          const size_t ca = cell0 + static_cast<size_t>(i), cb = ca + 1;
+          _tile_loadd(1, wcodes + static_cast<size_t>(i) * kQK, stride);
+          _tile_loadd(2, packed + ca * kCellBytes, 64);
+          _tile_zero(0);
+          _tile_dpbusd(0, 1, 2);
+          _tile_loadd(4, wcodes + static_cast<size_t>(i + 1) * kQK, stride);
+          _tile_loadd(5, packed + cb * kCellBytes, 64);
+          _tile_zero(3);
+          _tile_dpbusd(3, 4, 5);
+          _tile_stored(0, c0, 64);
+          scale_block(c0, packed + ca * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>(i * kTile)], acc);
+          _tile_stored(3, c1, 64);
+          scale_block(c1, packed + cb * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>((i + 1) * kTile)], acc);
+        }
+        if (i < nb) {  // an odd last block
+          const size_t ca = cell0 + static_cast<size_t>(i);
+          _tile_loadd(1, wcodes + static_cast<size_t>(i) * kQK, stride);
+          _tile_loadd(2, packed + ca * kCellBytes, 64);
+          _tile_zero(0);
+          _tile_dpbusd(0, 1, 2);
+          _tile_stored(0, c0, 64);
+          scale_block(c0, packed + ca * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>(i * kTile)], acc);
+        }
+        store_tile(acc, y, y_stride, g * kTile, r0);
       }
     }
   }
@@ -333,60 +357,68 @@ void gemm_k(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const
   constexpr size_t kCell = cell_bytes_k(G);
   const int64_t nb = n / kQKK;
   const int64_t n_groups = n_tok / kTile;
-  uint8_t* wcodes = scratch;  // [16 rows][n], then the float scales and min terms [block][group][16 rows]
-  auto* ws = reinterpret_cast<float*>(scratch + static_cast<size_t>(kTile * n));
-  float* wm = ws + static_cast<size_t>(nb * NG * kTile);
+  // Per row tile: codes [16 rows][n], then the float scales and min terms [block][group][16 rows].
+  const size_t tile_bytes = kGemmScratchPerValue * static_cast<size_t>(n);
+  const int64_t per_pass = row_tiles_per_pass(n);
   alignas(64) int32_t c0[kTile * kTile];
   alignas(64) int32_t c1[kTile * kTile];
   configure_tiles_k(G);
   const auto stride = static_cast<size_t>(n);
-  for (int64_t r0 = 0; r0 + kTile <= n_rows; r0 += kTile) {
-    for (int m = 0; m < kTile; ++m) {
-      const auto* b = reinterpret_cast<const typename Op::Block*>(w + static_cast<size_t>(r0 + m) * row_bytes);
-      for (int64_t i = 0; i < nb; ++i) {
-        float s[NG], mt[NG];
-        Op::decode(b[i], wcodes + static_cast<size_t>(m) * stride + static_cast<size_t>(i) * kQKK, s, mt);
-        for (int g = 0; g < NG; ++g) {
-          ws[static_cast<size_t>((i * NG + g) * kTile + m)] = s[g];
-          wm[static_cast<size_t>((i * NG + g) * kTile + m)] = mt[g];
+  for (int64_t p0 = 0; p0 + kTile <= n_rows; p0 += per_pass * kTile) {
+    const int64_t left = (n_rows - p0) / kTile;
+    const int64_t n_tiles = left < per_pass ? left : per_pass;
+    for (int64_t rt = 0; rt < n_tiles; ++rt) {
+      uint8_t* wcodes = scratch + static_cast<size_t>(rt) * tile_bytes;
+      auto* ws = reinterpret_cast<float*>(wcodes + static_cast<size_t>(kTile * n));
+      float* wm = ws + static_cast<size_t>(nb * NG * kTile);
+      for (int m = 0; m < kTile; ++m) {
+        const auto* b =
+            reinterpret_cast<const typename Op::Block*>(w + static_cast<size_t>(p0 + rt * kTile + m) * row_bytes);
+        for (int64_t i = 0; i < nb; ++i) {
+          float s[NG], mt[NG];
+          Op::decode(b[i], wcodes + static_cast<size_t>(m) * stride + static_cast<size_t>(i) * kQKK, s, mt);
+          for (int g = 0; g < NG; ++g) {
+            ws[static_cast<size_t>((i * NG + g) * kTile + m)] = s[g];
+            wm[static_cast<size_t>((i * NG + g) * kTile + m)] = mt[g];
+          }
         }
       }
     }
     for (int64_t tg = 0; tg < n_groups; ++tg) {
-      __m512 acc[kTile];
-      for (auto& a : acc) a = _mm512_setzero_ps();
-      for (int64_t i = 0; i < nb; ++i) {
-        const auto cell = static_cast<size_t>(tg * nb + i);
-        const uint8_t* at = packed + cell * kCell;
-        const uint8_t* wt = wcodes + static_cast<size_t>(i) * kQKK;
-        const auto* bs = reinterpret_cast<const float*>(at + kCellTileK);
-        const size_t sc0 = static_cast<size_t>(i * NG) * kTile;
-        __m512 blk[kTile];
-        for (auto& v : blk) v = _mm512_setzero_ps();
-        for (int g = 0; g < NG; g += 2) {
-          _tile_loadd(1, wt + g * G, stride);
-          _tile_loadd(2, at + g * G * 16, 64);
-          _tile_zero(0);
-          _tile_dpbusd(0, 1, 2);
-          _tile_loadd(4, wt + (g + 1) * G, stride);
-          _tile_loadd(5, at + (g + 1) * G * 16, 64);
-          _tile_zero(3);
-          _tile_dpbusd(3, 4, 5);
-          _tile_stored(0, c0, 64);
-          scale_group(c0, bs + g * kTile, &ws[sc0 + static_cast<size_t>(g) * kTile],
-                      &wm[sc0 + static_cast<size_t>(g) * kTile], blk);
-          _tile_stored(3, c1, 64);
-          scale_group(c1, bs + (g + 1) * kTile, &ws[sc0 + static_cast<size_t>(g + 1) * kTile],
-                      &wm[sc0 + static_cast<size_t>(g + 1) * kTile], blk);
+      for (int64_t rt = 0; rt < n_tiles; ++rt) {
+        const uint8_t* wcodes = scratch + static_cast<size_t>(rt) * tile_bytes;
+        const auto* ws = reinterpret_cast<const float*>(wcodes + static_cast<size_t>(kTile * n));
+        const float* wm = ws + static_cast<size_t>(nb * NG * kTile);
+        __m512 acc[kTile];
+        for (auto& a : acc) a = _mm512_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+          const auto cell = static_cast<size_t>(tg * nb + i);
+          const uint8_t* at = packed + cell * kCell;
+          const uint8_t* wt = wcodes + static_cast<size_t>(i) * kQKK;
+          const auto* bs = reinterpret_cast<const float*>(at + kCellTileK);
+          const size_t sc0 = static_cast<size_t>(i * NG) * kTile;
+          __m512 blk[kTile];
+          for (auto& v : blk) v = _mm512_setzero_ps();
+          for (int g = 0; g < NG; g += 2) {
+            _tile_loadd(1, wt + g * G, stride);
+            _tile_loadd(2, at + g * G * 16, 64);
+            _tile_zero(0);
+            _tile_dpbusd(0, 1, 2);
+            _tile_loadd(4, wt + (g + 1) * G, stride);
+            _tile_loadd(5, at + (g + 1) * G * 16, 64);
+            _tile_zero(3);
+            _tile_dpbusd(3, 4, 5);
+            _tile_stored(0, c0, 64);
+            scale_group(c0, bs + g * kTile, &ws[sc0 + static_cast<size_t>(g) * kTile],
+                        &wm[sc0 + static_cast<size_t>(g) * kTile], blk);
+            _tile_stored(3, c1, 64);
+            scale_group(c1, bs + (g + 1) * kTile, &ws[sc0 + static_cast<size_t>(g + 1) * kTile],
+                        &wm[sc0 + static_cast<size_t>(g + 1) * kTile], blk);
+          }
+          const __m512 dx = _mm512_loadu_ps(bs + NG * kTile);
+          for (int m = 0; m < kTile; ++m) acc[m] = _mm512_fmadd_ps(blk[m], dx, acc[m]);
         }
-        const __m512 dx = _mm512_loadu_ps(bs + NG * kTile);
-        for (int m = 0; m < kTile; ++m) acc[m] = _mm512_fmadd_ps(blk[m], dx, acc[m]);
-      }
-      alignas(64) float out[kTile];
-      for (int m = 0; m < kTile; ++m) {
-        _mm512_store_ps(out, acc[m]);
-        for (int t = 0; t < kTile; ++t)
-          y[static_cast<size_t>(tg * kTile + t) * y_stride + static_cast<size_t>(r0 + m)] = out[t];
+        store_tile(acc, y, y_stride, tg * kTile, p0 + rt * kTile);
       }
     }
   }

@@ -93,7 +93,7 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
     });
     pool.run(gemm_rows / kGemmTile, 1, [&](int64_t b0, int64_t b1) {
       thread_local std::vector<uint8_t> scratch;  // each thread's unpacked weight tile
-      scratch.resize(kGemmScratchPerValue * static_cast<size_t>(cols));
+      scratch.resize(kGemmScratchPerValue * kGemmRowTiles * static_cast<size_t>(cols));
       k.gemm(cols, w.row(b0 * kGemmTile), w.row_bytes, (b1 - b0) * kGemmTile, packed_data, gemm_tokens, scratch.data(),
              y + b0 * kGemmTile, static_cast<size_t>(rows));
     });

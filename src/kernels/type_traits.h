@@ -26,12 +26,14 @@ using QDotFn = void (*)(int64_t n, const uint8_t* w, const uint8_t* act, size_t 
 // gemm_pack_bytes(n, n_tok) bytes, linear in n_tok, so token groups can be packed in parallel
 // into consecutive ranges; once per matmul. GemmFn then gives y[t * y_stride + r] =
 // dot(weight row r, activation row t) for r < n_rows (a multiple of kGemmTile) and t < n_tok,
-// using `scratch` (kGemmScratchPerValue * n bytes, one per thread) for unpacked weights.
+// using `scratch` (kGemmScratchPerValue * kGemmRowTiles * n bytes, one per thread) for the
+// unpacked weights of up to kGemmRowTiles row tiles at a time.
 using GemmPackFn = void (*)(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uint8_t* dst);
 using GemmPackBytesFn = size_t (*)(int64_t n, int64_t n_tok);
 using GemmFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* packed,
                         int64_t n_tok, uint8_t* scratch, float* y, size_t y_stride);
 inline constexpr size_t kGemmScratchPerValue = 24;
+inline constexpr int64_t kGemmRowTiles = 8;
 inline constexpr int64_t kGemmTile = 16;
 // Most tokens one GEMV call takes: the weights stream once for all of them.
 inline constexpr int kGemvMaxTokens = 8;

@@ -526,7 +526,7 @@ TEST_P(QuantTypeTest, GemmAndMatmulTilesMatchScalarIntegerDot) {
       const TypeKernels* k = type_kernels(type, isa);
       if (k == nullptr || k->gemm == nullptr) continue;
       std::vector<float> y(want.size(), -1.0f);
-      std::vector<uint8_t> packed(k->gemm_pack_bytes(cols, 32)), scratch(kGemmScratchPerValue * cols);
+      std::vector<uint8_t> packed(k->gemm_pack_bytes(cols, 32)), scratch(kGemmScratchPerValue * kGemmRowTiles * cols);
       k->gemm_pack(cols, act.data(), act_row, 16, packed.data());  // two halves, as matmul packs in parallel
       k->gemm_pack(cols, act.data() + 16 * act_row, act_row, 16, packed.data() + k->gemm_pack_bytes(cols, 16));
       k->gemm(cols, b.bytes.data(), row_bytes, 32, packed.data(), 32, scratch.data(), y.data(),
