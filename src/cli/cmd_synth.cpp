@@ -37,11 +37,13 @@ struct SynthOptions {
 // Adds one tensor of `rows` rows of `n` values drawn from N(mean, 0.02^2), stored as the type
 // the preset gives it. Each tensor has its own generator (seeded from the seed and its
 // index), so the values do not depend on the types chosen.
-Status add_random(GgufWriter& w, const QuantPreset& preset, int64_t n_layer, const std::string& name, int64_t n,
-                  int64_t rows, float mean, uint64_t seed, uint64_t index) {
+// `policy_name` is the name the quantization policy sees (a tied embedding is typed as the
+// output matrix, as llama.cpp's quantizer does when a file has no output.weight).
+Status add_random(GgufWriter& w, const QuantPreset& preset, int64_t n_layer, const std::string& name,
+                  const std::string& policy_name, int64_t n, int64_t rows, float mean, uint64_t seed, uint64_t index) {
   std::vector<int64_t> ne = {n};
   if (rows > 1) ne.push_back(rows);
-  const TensorType type = quant_type_for(preset, name, ne, n_layer, TensorType::F32);
+  const TensorType type = quant_type_for(preset, policy_name, ne, n_layer, TensorType::F32);
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + index);
   std::normal_distribution<float> dist(mean, 0.02f);
   const uint64_t rb = quantized_row_bytes(type, n);
@@ -55,7 +57,11 @@ Status add_random(GgufWriter& w, const QuantPreset& preset, int64_t n_layer, con
 }
 
 int synth(const SynthOptions& o) {
-  if (o.arch != "llama") return report(make_error("synth: unsupported --arch '" + o.arch + "' (supported: llama)"));
+  // qwen2: llama's blocks plus q/k/v biases, with the output tied to the token embedding.
+  const bool qwen2 = o.arch == "qwen2";
+  if (o.arch != "llama" && !qwen2) {
+    return report(make_error("synth: unsupported --arch '" + o.arch + "' (supported: llama, qwen2)"));
+  }
   const auto preset = find_quant_preset(o.type);
   if (!preset) {
     return report(make_error("synth: unsupported --type '" + o.type + "' (supported: " + quant_preset_names() + ")"));
@@ -77,36 +83,44 @@ int synth(const SynthOptions& o) {
   const int64_t head_dim = o.dim / o.heads;
 
   GgufWriter w;
-  w.set_string("general.architecture", "llama");
+  const std::string a = o.arch;
+  w.set_string("general.architecture", a);
   w.set_string("general.name", "minerva-synth");
   w.set_u32("general.file_type", preset->ftype);
   w.set_u32("general.quantization_version", 2);
-  w.set_u32("llama.vocab_size", static_cast<uint32_t>(n_vocab));
-  w.set_u32("llama.context_length", static_cast<uint32_t>(o.ctx));
-  w.set_u32("llama.embedding_length", static_cast<uint32_t>(o.dim));
-  w.set_u32("llama.block_count", static_cast<uint32_t>(o.layers));
-  w.set_u32("llama.feed_forward_length", static_cast<uint32_t>(o.ffn));
-  w.set_u32("llama.attention.head_count", static_cast<uint32_t>(o.heads));
-  w.set_u32("llama.attention.head_count_kv", static_cast<uint32_t>(kv_heads));
-  w.set_u32("llama.rope.dimension_count", static_cast<uint32_t>(head_dim));
-  w.set_f32("llama.rope.freq_base", o.rope_base);
-  w.set_f32("llama.attention.layer_norm_rms_epsilon", o.rms_eps);
+  w.set_u32(a + ".vocab_size", static_cast<uint32_t>(n_vocab));
+  w.set_u32(a + ".context_length", static_cast<uint32_t>(o.ctx));
+  w.set_u32(a + ".embedding_length", static_cast<uint32_t>(o.dim));
+  w.set_u32(a + ".block_count", static_cast<uint32_t>(o.layers));
+  w.set_u32(a + ".feed_forward_length", static_cast<uint32_t>(o.ffn));
+  w.set_u32(a + ".attention.head_count", static_cast<uint32_t>(o.heads));
+  w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(kv_heads));
+  w.set_u32(a + ".rope.dimension_count", static_cast<uint32_t>(head_dim));
+  w.set_f32(a + ".rope.freq_base", o.rope_base);
+  w.set_f32(a + ".attention.layer_norm_rms_epsilon", o.rms_eps);
   for (const auto& kv : vocab->metadata()) {
     if (kv.key.substr(0, 10) == "tokenizer.") w.set(kv.key, gguf_copy_value(kv.value));
   }
 
   uint64_t index = 0;
   auto add = [&](const std::string& name, int64_t n, int64_t rows, float mean) {
-    return add_random(w, *preset, o.layers, name, n, rows, mean, o.seed, index++);
+    return add_random(w, *preset, o.layers, name, name, n, rows, mean, o.seed, index++);
   };
   const int64_t kv_dim = kv_heads * head_dim;
-  Status s = add("token_embd.weight", o.dim, n_vocab, 0.0f);
+  Status s = qwen2 ? add_random(w, *preset, o.layers, "token_embd.weight", "output.weight", o.dim, n_vocab, 0.0f,
+                                o.seed, index++)
+                   : add("token_embd.weight", o.dim, n_vocab, 0.0f);
   for (int64_t i = 0; i < o.layers && s.ok(); ++i) {
     const std::string b = "blk." + std::to_string(i) + ".";
     s = add(b + "attn_norm.weight", o.dim, 1, 1.0f);
     if (s) s = add(b + "attn_q.weight", o.dim, o.dim, 0.0f);
     if (s) s = add(b + "attn_k.weight", o.dim, kv_dim, 0.0f);
     if (s) s = add(b + "attn_v.weight", o.dim, kv_dim, 0.0f);
+    if (qwen2) {
+      if (s) s = add(b + "attn_q.bias", o.dim, 1, 0.0f);
+      if (s) s = add(b + "attn_k.bias", kv_dim, 1, 0.0f);
+      if (s) s = add(b + "attn_v.bias", kv_dim, 1, 0.0f);
+    }
     if (s) s = add(b + "attn_output.weight", o.dim, o.dim, 0.0f);
     if (s) s = add(b + "ffn_norm.weight", o.dim, 1, 1.0f);
     if (s) s = add(b + "ffn_gate.weight", o.dim, o.ffn, 0.0f);
@@ -114,11 +128,11 @@ int synth(const SynthOptions& o) {
     if (s) s = add(b + "ffn_down.weight", o.ffn, o.dim, 0.0f);
   }
   if (s) s = add("output_norm.weight", o.dim, 1, 1.0f);
-  if (s) s = add("output.weight", o.dim, n_vocab, 0.0f);
+  if (s && !qwen2) s = add("output.weight", o.dim, n_vocab, 0.0f);
   if (s) s = w.write_file(o.output);
   if (!s) return report(s.error());
-  std::fprintf(stderr, "wrote %s: llama, dim %lld, %lld layers, %lld heads (%lld KV), FFN %lld, vocab %lld, %s\n",
-               o.output.c_str(), static_cast<long long>(o.dim), static_cast<long long>(o.layers),
+  std::fprintf(stderr, "wrote %s: %s, dim %lld, %lld layers, %lld heads (%lld KV), FFN %lld, vocab %lld, %s\n",
+               o.output.c_str(), a.c_str(), static_cast<long long>(o.dim), static_cast<long long>(o.layers),
                static_cast<long long>(o.heads), static_cast<long long>(kv_heads), static_cast<long long>(o.ffn),
                static_cast<long long>(n_vocab), std::string(preset->name).c_str());
   return 0;
@@ -129,7 +143,8 @@ int synth(const SynthOptions& o) {
 Command register_synth(CLI::App& app) {
   auto o = std::make_shared<SynthOptions>();
   CLI::App* sub = app.add_subcommand("synth", "Write a random-weight model of a given shape");
-  sub->add_option("--arch", o->arch, "Architecture (llama)")->capture_default_str();
+  sub->add_option("--arch", o->arch, "Architecture: llama, or qwen2 (q/k/v biases, output tied to the embedding)")
+      ->capture_default_str();
   sub->add_option("--dim", o->dim, "Embedding size")->required()->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   sub->add_option("--layers", o->layers, "Number of blocks")->required()->check(CLI::Range(int64_t{1}, int64_t{4096}));
   sub->add_option("--heads", o->heads, "Attention heads")->required()->check(CLI::Range(int64_t{1}, int64_t{4096}));

@@ -181,6 +181,28 @@ TEST(Synth, WritesARunnableModel) {
   EXPECT_NE(run.err.find("generated: 4 tokens"), std::string::npos) << run.err;
 }
 
+// The qwen2 shape of ../shared/perf (scaled down): q/k/v biases, no output.weight (the
+// embedding is the output, typed as llama.cpp types a tied output), and it runs.
+TEST(Synth, WritesARunnableQwen2WithTiedOutput) {
+  const std::string out = tmp("synth-qwen2.gguf");
+  auto r = run_minerva({"synth",   "--arch",     "qwen2", "--dim",  "128",    "--layers",     "2",       "--heads",
+                        "2",       "--kv-heads", "1",     "--ffn",  "384",    "--vocab-from", kSpmVocab, "--rope-base",
+                        "1000000", "--rms-eps",  "1e-6",  "--type", "Q4_K_M", "-o",           out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto f = GgufFile::open(out);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->get_string("general.architecture").value(), "qwen2");
+  EXPECT_EQ(f->find_tensor("output.weight"), nullptr);
+  EXPECT_EQ(f->find_tensor("blk.1.attn_k.bias")->type, TensorType::F32);
+  EXPECT_EQ(f->find_tensor("blk.1.attn_k.bias")->ne[0], 64);
+  // 128 values per row fit no K-quant: the output-typed embedding falls back from Q6_K to Q8_0.
+  EXPECT_EQ(f->find_tensor("token_embd.weight")->type, TensorType::Q8_0);
+  EXPECT_EQ(f->get_float("qwen2.attention.layer_norm_rms_epsilon").value(), 1e-6f);
+  auto run = run_minerva({"run", "-m", out, "-p", "Hello world", "-n", "4", "--temp", "0", "-t", "2"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("generated: 4 tokens"), std::string::npos) << run.err;
+}
+
 TEST(Synth, SameSeedSameWeightsAndQuantizeOfF32MatchesDirect) {
   const std::vector<std::string> base = {"synth", "--dim", "256",          "--layers", "1",      "--heads", "2",
                                          "--ffn", "256",   "--vocab-from", kSpmVocab,  "--seed", "3"};
