@@ -184,6 +184,18 @@ const BlockQ8_K* act_k(const uint8_t* act, size_t act_stride, int t) {
   return reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(t) * act_stride);
 }
 
+// sum over the 256 values of a K block of code * activation * (int16 group scale), in 16 int32
+// lanes: q[k] / s[k] hold values 64k..64k+63 and their scales (u8 x s8 pair products stay
+// within int16: codes are at most 63).
+__m512i scaled_dot256(const __m512i* q, const __m512i* s, const int8_t* x) {
+  __m512i isum = _mm512_setzero_si512();
+  for (int k = 0; k < 4; ++k) {
+    const __m512i p = _mm512_maddubs_epi16(q[k], _mm512_loadu_si512(x + 64 * k));
+    isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, s[k]));
+  }
+  return isum;
+}
+
 // Q4_K against BlockQ8_K: each 32 code bytes, broadcast to both halves of a register and shifted
 // by 0 and 4 bits, give 64 consecutive values (groups 2k, 2k + 1); u8 x s8 pair products (at
 // most 2 * 15 * 127, no saturation) are weighted by the 6-bit group scales in one VPMADDWD, and
@@ -233,11 +245,7 @@ struct Q4K {
         const float d = half(b[i].d), dmin = half(b[i].dmin);
         for (int t = 0; t < NT; ++t) {
           const BlockQ8_K& a = act_k(act, act_stride, t)[i];
-          __m512i isum = _mm512_setzero_si512();
-          for (int k = 0; k < 4; ++k) {
-            const __m512i p = _mm512_maddubs_epi16(q[k], _mm512_loadu_si512(a.qs + 64 * k));
-            isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, s[k]));
-          }
+          __m512i isum = scaled_dot256(q, s, a.qs);
           const __m256i msum = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), mins);
           acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * a.d), acc[t]);
           accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * a.d), accm[t]);
@@ -291,11 +299,7 @@ struct Q6K {
         const float d = half(b[i].d);
         for (int t = 0; t < NT; ++t) {
           const BlockQ8_K& a = act_k(act, act_stride, t)[i];
-          __m512i isum = _mm512_setzero_si512();
-          for (int k = 0; k < 4; ++k) {
-            const __m512i p = _mm512_maddubs_epi16(q[k], _mm512_loadu_si512(a.qs + 64 * k));
-            isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, s[k]));
-          }
+          __m512i isum = scaled_dot256(q, s, a.qs);
           const __m256i offset = _mm256_slli_epi32(
               _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), sc16), 5);
           isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(offset));
