@@ -5,6 +5,7 @@
 // instruction instead of two), and every instruction EVEX-encoded with 32 vector registers.
 #include "kernels/avx512.h"
 
+#include "kernels/gemm_avx512.h"
 #include "kernels/gemv_avx512.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
@@ -38,6 +39,7 @@ TypeKernels kernels(TensorType type) {
   TypeKernels k;
   k.qdot = qdot_kernel(type);
   add_gemv(type, k);
+  add_gemm(type, k);
   return k;
 }
 
