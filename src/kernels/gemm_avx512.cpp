@@ -1,16 +1,18 @@
-// AVX-512 VNNI GEMM for prompt processing on CPUs without AMX (Q4_0, Q8_0). The GEMV's layout
+// AVX-512 VNNI GEMM for prompt processing on CPUs without AMX (Q4_0, Q8_0, Q4_K). The GEMV's layout
 // puts four 32-value blocks in a register, so every 128 values cost a float conversion, a
 // scale multiply and an FMA per token. Here a register holds one 4-byte slice of sixteen
 // blocks: eight VPDPBUSD in a row leave each block's whole integer dot in its own lane, and the
-// float work falls to three operations per 512 values per token. Weights are gathered into that
-// transposed form once per row and token block (4 or 8 gathers per 16 blocks, shared by 16
-// tokens); activations are transposed once per matmul by the pack step. Like avx512.cpp, this
+// float work falls to three operations per 512 values per token (four with a K type's mins).
+// Weights are gathered into that transposed form once per block of 64 rows (into the caller's
+// scratch), activations once per matmul by the pack step; 16 tokens share each weight load. Like avx512.cpp, this
 // file is compiled with AVX-512 enabled and keeps everything in an anonymous namespace.
 #include "kernels/gemm_avx512.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
     defined(__F16C__)
 #include <immintrin.h>
+
+#include <cstddef>
 
 #include "kernels/quant_blocks.h"
 
@@ -24,103 +26,182 @@ namespace minerva::avx512 {
 namespace {
 using namespace quant;
 
-constexpr int kLanes = 16;      // blocks per transposed group
-constexpr int kTokens = 16;     // tokens per pass over the weights (kGemmTile)
-constexpr int kSlices = 8;      // 4-byte slices of a 32-value block
-constexpr int64_t kCell = 640;  // one token's group: 8 x 64 code bytes, 16 corrections, 16 scales
+constexpr int kLanes = 16;   // 32-value blocks (or K-type groups) per transposed cell
+constexpr int kTokens = 16;  // tokens per pass over a row block's weights (kGemmTile)
+constexpr int kSlices = 8;   // 4-byte slices of 32 values
+constexpr int kRows = 64;    // weight rows prepared together (in L2), reused by every token block
 
-// Packed activations: [token][group] cells; in a cell, slice j holds bytes 4j..4j+3 of each of
-// the group's 16 blocks (block b at 4b), then corr[16] = -offset * sum(block b's codes) (the
-// dot's starting value for weights with a code offset) and d[16]. Blocks past the row's end
-// are zero.
-size_t groups_of(int64_t n) { return static_cast<size_t>((n / kQK + kLanes - 1) / kLanes); }
+// Packed activations: [token][cell], a cell covering 16 blocks of 32 values. Slice j holds
+// bytes 4j..4j+3 of each block's codes (block b at 4b); then per lane either the dot's
+// starting value (int32: minus the code offset times the block's code sum, for weights with an
+// offset) or d_x times the code sum (float, for weights with a min), and d_x. Blocks past the
+// row's end are zero. 640 bytes, so 16 tokens' cells of a 2048-wide row stay in L1.
+constexpr size_t kCorr = 512, kDsum = 512, kDx = 576, kCell = 640;
 
-size_t pack_bytes(int64_t n, int64_t n_tok) { return static_cast<size_t>(n_tok) * groups_of(n) * kCell; }
+size_t cells_of(int64_t n) { return static_cast<size_t>((n / kQK + kLanes - 1) / kLanes); }
 
+size_t pack_bytes(int64_t n, int64_t n_tok) { return static_cast<size_t>(n_tok) * cells_of(n) * kCell; }
+
+void put_f32(uint8_t* cell, size_t at, int b, float v) { __builtin_memcpy(cell + at + 4 * b, &v, 4); }
+
+// From BlockQ8A rows, for weights whose codes carry an offset of 2^OffsetShift.
 template <int OffsetShift>
 void pack(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uint8_t* dst) {
   const int64_t nb = n / kQK;
-  const size_t groups = groups_of(n);
+  const size_t cells = cells_of(n);
   for (int64_t t = 0; t < n_tok; ++t) {
     const auto* x = reinterpret_cast<const BlockQ8A*>(act + static_cast<size_t>(t) * act_stride);
-    uint8_t* row = dst + static_cast<size_t>(t) * groups * kCell;
-    __builtin_memset(row, 0, groups * kCell);
+    uint8_t* row = dst + static_cast<size_t>(t) * cells * kCell;
+    __builtin_memset(row, 0, cells * kCell);
     for (int64_t i = 0; i < nb; ++i) {
       uint8_t* cell = row + static_cast<size_t>(i / kLanes) * kCell;
       const auto b = static_cast<int>(i % kLanes);
       for (int j = 0; j < kSlices; ++j) __builtin_memcpy(cell + 64 * j + 4 * b, x[i].qs + 4 * j, 4);
       const int32_t corr = -x[i].sum * (1 << OffsetShift);
-      __builtin_memcpy(cell + 512 + 4 * b, &corr, 4);
-      __builtin_memcpy(cell + 576 + 4 * b, &x[i].d, 4);
+      __builtin_memcpy(cell + kCorr + 4 * b, &corr, 4);
+      put_f32(cell, kDx, b, x[i].d);
     }
   }
 }
 
-// The weights of one row's group in transposed form: w[j] lane b = codes 4j..4j+3 of block b
-// (unsigned), dw lane b = block b's scale; lanes past the row's blocks (mask) are zero.
+// From BlockQ8_K rows: the 32-value groups of the super-blocks are the blocks.
+void pack_k(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uint8_t* dst) {
+  const int64_t nb = n / kQK;
+  const size_t cells = cells_of(n);
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const auto* x = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(t) * act_stride);
+    uint8_t* row = dst + static_cast<size_t>(t) * cells * kCell;
+    __builtin_memset(row, 0, cells * kCell);
+    for (int64_t i = 0; i < nb; ++i) {
+      const BlockQ8_K& sb = x[i / 8];
+      const auto g = static_cast<int>(i % 8);
+      uint8_t* cell = row + static_cast<size_t>(i / kLanes) * kCell;
+      const auto b = static_cast<int>(i % kLanes);
+      for (int j = 0; j < kSlices; ++j) __builtin_memcpy(cell + 64 * j + 4 * b, sb.qs + 32 * g + 4 * j, 4);
+      put_f32(cell, kDx, b, sb.d);
+      put_f32(cell, kDsum, b, sb.d * static_cast<float>(sb.bsums[2 * g] + sb.bsums[2 * g + 1]));
+    }
+  }
+}
+
+// A row's cell of weights in transposed form, prepared once per row block: slice j lane b =
+// the (unsigned) codes 4j..4j+3 of block b, then per lane the block's scale and min term.
+constexpr size_t kScale = 512, kMin = 576, kEntry = 640;
+
+__m512i lane_index() { return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
+
+__m512i gather(__mmask16 mask, __m512i offsets, const uint8_t* base) {
+  return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, offsets, base, 1);
+}
+
+__mmask16 lanes_left(int64_t left) { return static_cast<__mmask16>(left >= kLanes ? 0xFFFF : (1u << left) - 1); }
+
 struct Q4_0Cols {
-  static constexpr int kOffsetShift = 3;
-  static void load(const uint8_t* g, __mmask16 mask, __m512i* w, __m512& dw) {
-    const __m512i base = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                            _mm512_set1_epi32(sizeof(BlockQ4_0)));
+  static constexpr bool kHasMin = false;
+  static void prepare(const uint8_t* row, int64_t nb, int64_t c, uint8_t* e) {
+    const __mmask16 mask = lanes_left(nb - c * kLanes);
+    const uint8_t* g = row + static_cast<size_t>(c * kLanes) * sizeof(BlockQ4_0);
+    const __m512i base = _mm512_mullo_epi32(lane_index(), _mm512_set1_epi32(sizeof(BlockQ4_0)));
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (int k = 0; k < 4; ++k) {
-      const __m512i q = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask,
-                                                    _mm512_add_epi32(base, _mm512_set1_epi32(2 + 4 * k)), g, 1);
-      w[k] = _mm512_and_si512(q, m4);                            // values 4k..4k+3: low nibbles
-      w[k + 4] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);  // values 16 + 4k..: high nibbles
+      const __m512i q = gather(mask, _mm512_add_epi32(base, _mm512_set1_epi32(2 + 4 * k)), g);
+      _mm512_storeu_si512(e + 64 * k, _mm512_and_si512(q, m4));                              // values 4k..: low nibbles
+      _mm512_storeu_si512(e + 64 * (k + 4), _mm512_and_si512(_mm512_srli_epi16(q, 4), m4));  // 16 + 4k..: high
     }
-    const __m512i d = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, base, g, 1);
-    dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d));  // the low 16 bits of each gathered dword
+    // The low 16 bits of the dword at each block's start are its f16 scale.
+    _mm512_storeu_ps(e + kScale, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(gather(mask, base, g))));
   }
 };
 
 struct Q8_0Cols {
-  static constexpr int kOffsetShift = 7;
-  static void load(const uint8_t* g, __mmask16 mask, __m512i* w, __m512& dw) {
-    const __m512i base = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                            _mm512_set1_epi32(sizeof(BlockQ8_0)));
-    // Signed codes made unsigned (q + 128); zero lanes stay zero, their activations are zero.
-    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  static constexpr bool kHasMin = false;
+  static void prepare(const uint8_t* row, int64_t nb, int64_t c, uint8_t* e) {
+    const __mmask16 mask = lanes_left(nb - c * kLanes);
+    const uint8_t* g = row + static_cast<size_t>(c * kLanes) * sizeof(BlockQ8_0);
+    const __m512i base = _mm512_mullo_epi32(lane_index(), _mm512_set1_epi32(sizeof(BlockQ8_0)));
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));  // signed codes + 128
     for (int j = 0; j < kSlices; ++j) {
-      const __m512i q = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask,
-                                                    _mm512_add_epi32(base, _mm512_set1_epi32(2 + 4 * j)), g, 1);
-      w[j] = _mm512_mask_xor_epi32(q, mask, q, flip);
+      const __m512i q = gather(mask, _mm512_add_epi32(base, _mm512_set1_epi32(2 + 4 * j)), g);
+      _mm512_storeu_si512(e + 64 * j, _mm512_mask_xor_epi32(q, mask, q, flip));
     }
-    const __m512i d = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, base, g, 1);
-    dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d));
+    _mm512_storeu_ps(e + kScale, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(gather(mask, base, g))));
+  }
+};
+
+// Q4_K: lane b = group b % 8 of super-block b / 8 (codes at qs + 32 * (g / 2), low nibbles
+// for even g, high for odd), a Q4_1-like block with scale d * sc and min term dmin * mn.
+struct Q4_KCols {
+  static constexpr bool kHasMin = true;
+  static void prepare(const uint8_t* row, int64_t nb, int64_t c, uint8_t* e) {
+    const int64_t left = nb - c * kLanes;
+    const __mmask16 mask = lanes_left(left);
+    const auto* sb = reinterpret_cast<const BlockQ4_K*>(row) + 2 * c;
+    const __m512i lane = lane_index();
+    const __m512i grp = _mm512_and_si512(lane, _mm512_set1_epi32(7));
+    const __m512i offs = _mm512_add_epi32(
+        _mm512_mullo_epi32(_mm512_srli_epi32(lane, 3), _mm512_set1_epi32(sizeof(BlockQ4_K))),
+        _mm512_add_epi32(_mm512_set1_epi32(offsetof(BlockQ4_K, qs)), _mm512_slli_epi32(_mm512_srli_epi32(grp, 1), 5)));
+    const __m512i shift = _mm512_slli_epi32(_mm512_and_si512(grp, _mm512_set1_epi32(1)), 2);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const auto* base = reinterpret_cast<const uint8_t*>(sb);
+    for (int j = 0; j < kSlices; ++j) {
+      const __m512i q = gather(mask, _mm512_add_epi32(offs, _mm512_set1_epi32(4 * j)), base);
+      _mm512_storeu_si512(e + 64 * j, _mm512_and_si512(_mm512_srlv_epi32(q, shift), m4));
+    }
+    alignas(64) float scale[16] = {}, min[16] = {};
+    for (int h = 0; h < 2 && left > 8 * h; ++h) {
+      const uint8_t* q = sb[h].scales;
+      const float d = _cvtsh_ss(sb[h].d), dmin = _cvtsh_ss(sb[h].dmin);
+      for (int j = 0; j < 8; ++j) {
+        const int sc = j < 4 ? q[j] & 63 : (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        const int mn = j < 4 ? q[j + 4] & 63 : (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+        scale[8 * h + j] = d * static_cast<float>(sc);
+        min[8 * h + j] = dmin * static_cast<float>(mn);
+      }
+    }
+    _mm512_storeu_ps(e + kScale, _mm512_load_ps(scale));
+    _mm512_storeu_ps(e + kMin, _mm512_load_ps(min));
   }
 };
 
 // y[t * y_stride + r] for rows r < n_rows and tokens t < n_tok (a multiple of 16).
 template <typename Cols>
 void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* packed, int64_t n_tok,
-          uint8_t* /*scratch*/, float* y, size_t y_stride) {
+          uint8_t* scratch, float* y, size_t y_stride) {
   const int64_t nb = n / kQK;
-  const auto groups = static_cast<int64_t>(groups_of(n));
-  const size_t block_bytes = row_bytes / static_cast<size_t>(nb);
-  const size_t token_stride = static_cast<size_t>(groups) * kCell;
-  for (int64_t t0 = 0; t0 < n_tok; t0 += kTokens) {
-    const uint8_t* acts = packed + static_cast<size_t>(t0) * token_stride;
-    for (int64_t r = 0; r < n_rows; ++r) {
-      const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-      __m512 acc[kTokens];
-      for (auto& a : acc) a = _mm512_setzero_ps();
-      for (int64_t g = 0; g < groups; ++g) {
-        const int64_t left = nb - g * kLanes;
-        const auto mask = static_cast<__mmask16>(left >= kLanes ? 0xFFFF : (1u << left) - 1);
-        __m512i wq[kSlices];
-        __m512 dw;
-        Cols::load(row + static_cast<size_t>(g * kLanes) * block_bytes, mask, wq, dw);
-        for (int t = 0; t < kTokens; ++t) {
-          const uint8_t* cell = acts + static_cast<size_t>(t) * token_stride + static_cast<size_t>(g) * kCell;
-          __m512i p = _mm512_loadu_si512(cell + 512);
-          for (int j = 0; j < kSlices; ++j) p = _mm512_dpbusd_epi32(p, wq[j], _mm512_loadu_si512(cell + 64 * j));
-          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, _mm512_loadu_ps(cell + 576)), acc[t]);
-        }
+  const auto cells = static_cast<int64_t>(cells_of(n));
+  const size_t token_stride = static_cast<size_t>(cells) * kCell;
+  for (int64_t r0 = 0; r0 < n_rows; r0 += kRows) {
+    const int64_t nr = n_rows - r0 < kRows ? n_rows - r0 : kRows;
+    for (int64_t r = 0; r < nr; ++r) {
+      for (int64_t c = 0; c < cells; ++c) {
+        Cols::prepare(w + static_cast<size_t>(r0 + r) * row_bytes, nb, c,
+                      scratch + static_cast<size_t>(r * cells + c) * kEntry);
       }
-      for (int t = 0; t < kTokens; ++t) {
-        y[static_cast<size_t>(t0 + t) * y_stride + static_cast<size_t>(r)] = _mm512_reduce_add_ps(acc[t]);
+    }
+    for (int64_t t0 = 0; t0 < n_tok; t0 += kTokens) {
+      const uint8_t* acts = packed + static_cast<size_t>(t0) * token_stride;
+      for (int64_t r = 0; r < nr; ++r) {
+        __m512 acc[kTokens];
+        for (auto& a : acc) a = _mm512_setzero_ps();
+        for (int64_t c = 0; c < cells; ++c) {
+          const uint8_t* e = scratch + static_cast<size_t>(r * cells + c) * kEntry;
+          __m512i wq[kSlices];
+          for (int j = 0; j < kSlices; ++j) wq[j] = _mm512_loadu_si512(e + 64 * j);
+          const __m512 ws = _mm512_loadu_ps(e + kScale);
+          for (int t = 0; t < kTokens; ++t) {
+            const uint8_t* cell = acts + static_cast<size_t>(t) * token_stride + static_cast<size_t>(c) * kCell;
+            __m512i p = Cols::kHasMin ? _mm512_setzero_si512() : _mm512_loadu_si512(cell + kCorr);
+            for (int j = 0; j < kSlices; ++j) p = _mm512_dpbusd_epi32(p, wq[j], _mm512_loadu_si512(cell + 64 * j));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws, _mm512_loadu_ps(cell + kDx)), acc[t]);
+            if constexpr (Cols::kHasMin) {
+              acc[t] = _mm512_fnmadd_ps(_mm512_loadu_ps(e + kMin), _mm512_loadu_ps(cell + kDsum), acc[t]);
+            }
+          }
+        }
+        for (int t = 0; t < kTokens; ++t) {
+          y[static_cast<size_t>(t0 + t) * y_stride + static_cast<size_t>(r0 + r)] = _mm512_reduce_add_ps(acc[t]);
+        }
       }
     }
   }
@@ -132,17 +213,20 @@ void add_gemm(TensorType type, TypeKernels& k) {
   switch (type) {
     case TensorType::Q4_0:
       k.gemm = gemm<Q4_0Cols>;
-      k.gemm_pack = pack<Q4_0Cols::kOffsetShift>;
-      k.gemm_pack_bytes = pack_bytes;
-      return;
+      k.gemm_pack = pack<3>;  // codes - 8
+      break;
     case TensorType::Q8_0:
       k.gemm = gemm<Q8_0Cols>;
-      k.gemm_pack = pack<Q8_0Cols::kOffsetShift>;
-      k.gemm_pack_bytes = pack_bytes;
-      return;
+      k.gemm_pack = pack<7>;  // (codes + 128) - 128
+      break;
+    case TensorType::Q4_K:
+      k.gemm = gemm<Q4_KCols>;
+      k.gemm_pack = pack_k;
+      break;
     default:
       return;
   }
+  k.gemm_pack_bytes = pack_bytes;
 }
 
 }  // namespace minerva::avx512
