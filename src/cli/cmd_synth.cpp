@@ -37,11 +37,11 @@ struct SynthOptions {
 // Adds one tensor of `rows` rows of `n` values drawn from N(mean, 0.02^2), stored as the type
 // the preset gives it. Each tensor has its own generator (seeded from the seed and its
 // index), so the values do not depend on the types chosen.
-Status add_random(GgufWriter& w, const QuantPreset& preset, int64_t n_layer, const std::string& name, int64_t n,
-                  int64_t rows, float mean, uint64_t seed, uint64_t index) {
+Status add_random(GgufWriter& w, const QuantPreset& preset, const QuantModelShape& shape, const std::string& name,
+                  int64_t n, int64_t rows, float mean, uint64_t seed, uint64_t index) {
   std::vector<int64_t> ne = {n};
   if (rows > 1) ne.push_back(rows);
-  const TensorType type = quant_type_for(preset, name, ne, n_layer, TensorType::F32);
+  const TensorType type = quant_type_for(preset, name, ne, shape, TensorType::F32);
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + index);
   std::normal_distribution<float> dist(mean, 0.02f);
   const uint64_t rb = quantized_row_bytes(type, n);
@@ -96,8 +96,9 @@ int synth(const SynthOptions& o) {
   }
 
   uint64_t index = 0;
+  const QuantModelShape shape{o.layers, o.heads / kv_heads, true};
   auto add = [&](const std::string& name, int64_t n, int64_t rows, float mean) {
-    return add_random(w, *preset, o.layers, name, n, rows, mean, o.seed, index++);
+    return add_random(w, *preset, shape, name, n, rows, mean, o.seed, index++);
   };
   const int64_t kv_dim = kv_heads * head_dim;
   Status s = add("token_embd.weight", o.dim, n_vocab, 0.0f);
