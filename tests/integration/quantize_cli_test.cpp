@@ -148,16 +148,16 @@ TEST_P(QuantizeMatchesLlamaCpp, LogitsCloseToReference) {
   EXPECT_NE(run.err.find("generated: 8 tokens"), std::string::npos) << run.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, QuantizeMatchesLlamaCpp,
-                         ::testing::Values(LlamaCppFile{"llama", "f16", 3e-3f}, LlamaCppFile{"llama", "bf16", 1e-2f},
-                                           LlamaCppFile{"llama", "q8_0", 2e-2f}, LlamaCppFile{"llama", "q4_0", 2e-2f},
-                                           LlamaCppFile{"llama", "q4_1", 2e-2f}, LlamaCppFile{"llama", "q5_0", 2e-2f},
-                                           LlamaCppFile{"llama", "q5_1", 2e-2f}, LlamaCppFile{"llama", "q2_k", 2.4e-2f},
-                                           LlamaCppFile{"llama", "q3_k_m", 2.2e-2f},
-                                           LlamaCppFile{"llama", "q4_k_m", 2e-2f},
-                                           LlamaCppFile{"llama", "q5_k_m", 2e-2f}, LlamaCppFile{"llama", "q6_k", 2e-2f},
-                                           LlamaCppFile{"qwen2", "q4_k_m", 2.4e-2f}),
-                         [](const auto& info) { return info.param.model + "_" + info.param.type; });
+INSTANTIATE_TEST_SUITE_P(
+    Files, QuantizeMatchesLlamaCpp,
+    ::testing::Values(LlamaCppFile{"llama", "f16", 3e-3f}, LlamaCppFile{"llama", "bf16", 1e-2f},
+                      LlamaCppFile{"llama", "q8_0", 1.6e-2f}, LlamaCppFile{"llama", "q4_0", 2.1e-2f},
+                      LlamaCppFile{"llama", "q4_1", 1.8e-2f}, LlamaCppFile{"llama", "q5_0", 2e-2f},
+                      LlamaCppFile{"llama", "q5_1", 2.1e-2f}, LlamaCppFile{"llama", "q2_k", 2.4e-2f},
+                      LlamaCppFile{"llama", "q3_k_m", 2.2e-2f}, LlamaCppFile{"llama", "q4_k_m", 2.3e-2f},
+                      LlamaCppFile{"llama", "q5_k_m", 2.1e-2f}, LlamaCppFile{"llama", "q6_k", 1.9e-2f},
+                      LlamaCppFile{"qwen2", "q4_k_m", 2.4e-2f}),
+    [](const auto& info) { return info.param.model + "_" + info.param.type; });
 
 // Every other supported type produces a file that loads and predicts close to the F32 model.
 class QuantizeRuns : public ::testing::TestWithParam<std::string> {};
