@@ -37,13 +37,11 @@ struct SynthOptions {
 // Adds one tensor of `rows` rows of `n` values drawn from N(mean, 0.02^2), stored as the type
 // the preset gives it. Each tensor has its own generator (seeded from the seed and its
 // index), so the values do not depend on the types chosen.
-// `policy_name` is the name the quantization policy sees (a tied embedding is typed as the
-// output matrix, as llama.cpp's quantizer does when a file has no output.weight).
-Status add_random(GgufWriter& w, const QuantPreset& preset, int64_t n_layer, const std::string& name,
-                  const std::string& policy_name, int64_t n, int64_t rows, float mean, uint64_t seed, uint64_t index) {
+Status add_random(GgufWriter& w, const QuantPreset& preset, const QuantModelShape& shape, const std::string& name,
+                  int64_t n, int64_t rows, float mean, uint64_t seed, uint64_t index) {
   std::vector<int64_t> ne = {n};
   if (rows > 1) ne.push_back(rows);
-  const TensorType type = quant_type_for(preset, policy_name, ne, n_layer, TensorType::F32);
+  const TensorType type = quant_type_for(preset, name, ne, shape, TensorType::F32);
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + index);
   std::normal_distribution<float> dist(mean, 0.02f);
   const uint64_t rb = quantized_row_bytes(type, n);
@@ -103,13 +101,13 @@ int synth(const SynthOptions& o) {
   }
 
   uint64_t index = 0;
+  // A tied embedding is typed as the output matrix, as llama.cpp's quantizer does.
+  const QuantModelShape shape{o.layers, o.heads / kv_heads, !qwen2};
   auto add = [&](const std::string& name, int64_t n, int64_t rows, float mean) {
-    return add_random(w, *preset, o.layers, name, name, n, rows, mean, o.seed, index++);
+    return add_random(w, *preset, shape, name, n, rows, mean, o.seed, index++);
   };
   const int64_t kv_dim = kv_heads * head_dim;
-  Status s = qwen2 ? add_random(w, *preset, o.layers, "token_embd.weight", "output.weight", o.dim, n_vocab, 0.0f,
-                                o.seed, index++)
-                   : add("token_embd.weight", o.dim, n_vocab, 0.0f);
+  Status s = add("token_embd.weight", o.dim, n_vocab, 0.0f);
   for (int64_t i = 0; i < o.layers && s.ok(); ++i) {
     const std::string b = "blk." + std::to_string(i) + ".";
     s = add(b + "attn_norm.weight", o.dim, 1, 1.0f);

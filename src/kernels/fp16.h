@@ -60,4 +60,12 @@ inline uint16_t fp32_to_fp16(float f) {
 // bfloat16 is the top half of a float.
 inline float bf16_to_fp32(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
 
+// float -> bfloat16 with round-to-nearest-even (overflow -> inf), as ggml's fp32 -> bf16: NaN
+// keeps its sign and top payload bits and is forced quiet (so it cannot round into inf).
+inline uint16_t fp32_to_bf16(float f) {
+  const uint32_t x = std::bit_cast<uint32_t>(f);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);
+  return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
 }  // namespace minerva

@@ -45,10 +45,11 @@ constexpr float kGroupMaxEps = 1e-15f;
 
 // Scale and min for n values into levels 0..nmax, weighted least squares: a first guess from
 // the range, then nstep candidate scales around it, each refined by a closed-form fit of
-// (scale, min) to the levels it gives. Returns the scale; *neg_min is -min (>= 0). As ggml's
-// make_qkx2_quants (without the MAD option).
+// (scale, min) to the levels it gives; candidates are compared by weighted squared error, or by
+// weighted absolute error with `mad` (Q2_K, whose 4 levels make outliers dominate squares).
+// Returns the scale; *neg_min is -min (>= 0). As ggml's make_qkx2_quants.
 float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* levels, float* neg_min, float rmin,
-                    float rdelta, int nstep) {
+                    float rdelta, int nstep, bool mad) {
   float mn = 0.0f, mx = 0.0f;
   min_max(x, n, mn, mx);
   float sum_w = 0.0f, sum_x = 0.0f;
@@ -69,7 +70,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* le
     const int l = std::clamp(nearest_int(iscale * (x[i] - mn)), 0, nmax);
     levels[i] = static_cast<uint8_t>(l);
     const float diff = scale * static_cast<float>(l) + mn - x[i];
-    best_error += w[i] * diff * diff;
+    best_error += w[i] * (mad ? std::fabs(diff) : diff * diff);
   }
   std::array<uint8_t, kQKK> aux{};
   for (int is = 0; is <= nstep; ++is) {
@@ -94,7 +95,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* le
       float cur_error = 0.0f;
       for (int i = 0; i < n; ++i) {
         const float diff = this_scale * static_cast<float>(aux[i]) + this_min - x[i];
-        cur_error += w[i] * diff * diff;
+        cur_error += w[i] * (mad ? std::fabs(diff) : diff * diff);
       }
       if (cur_error < best_error) {
         std::copy(aux.begin(), aux.begin() + n, levels);
@@ -148,6 +149,63 @@ float fit_scale_symmetric(int n, int nmax, const float* x, uint8_t* levels) {
   return scale;
 }
 
+// Symmetric scale for n values into levels -nmax..nmax-1 (returned + nmax; an all-zero group
+// gets levels 0 and scale 0): the levels of the absmax scale, then up to 5 passes that move
+// single values to the level the others' least-squares scale suggests while that lowers the
+// x^2-weighted error. As ggml's make_q3_quants with rmse on.
+float fit_scale_symmetric_iterative(int n, int nmax, const float* x, int8_t* levels) {
+  const float max = signed_absmax(x, n);
+  if (std::fabs(max) < kGroupMaxEps) {
+    std::fill(levels, levels + n, int8_t{0});
+    return 0.0f;
+  }
+  const float iscale = -static_cast<float>(nmax) / max;
+  float sumlx = 0.0f, suml2 = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    const int l = std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+    levels[i] = static_cast<int8_t>(l);
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * static_cast<float>(l);
+    suml2 += w * static_cast<float>(l) * static_cast<float>(l);
+  }
+  for (int pass = 0; pass < 5; ++pass) {
+    int changed = 0;
+    for (int i = 0; i < n; ++i) {
+      const float w = x[i] * x[i];
+      const auto li = static_cast<float>(levels[i]);
+      float slx = sumlx - w * x[i] * li;
+      if (slx <= 0.0f) continue;
+      float sl2 = suml2 - w * li * li;
+      const int nl = std::clamp(nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
+      if (nl == levels[i]) continue;
+      const auto fl = static_cast<float>(nl);
+      slx += w * x[i] * fl;
+      sl2 += w * fl * fl;
+      // Keep the move when it raises sumlx^2 / suml2 (the error is sum w x^2 minus that).
+      if (sl2 > 0.0f && slx * slx * suml2 > sumlx * sumlx * sl2) {
+        levels[i] = static_cast<int8_t>(nl);
+        sumlx = slx;
+        suml2 = sl2;
+        ++changed;
+      }
+    }
+    if (changed == 0) break;
+  }
+  for (int i = 0; i < n; ++i) levels[i] = static_cast<int8_t>(levels[i] + nmax);
+  return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
+
+// Packs 256 2-bit levels the way Q2_K and Q3_K store their low bits: per 128-value half, bit
+// pair s of byte l is value 32 * s + l.
+void pack_2bit(const uint8_t* L, uint8_t* qs) {
+  for (int j = 0; j < kQKK; j += 128) {
+    for (int l = 0; l < 32; ++l) {
+      qs[j / 4 + l] =
+          static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+    }
+  }
+}
+
 // Sub-block scales and mins of a Q4_K / Q5_K super-block (8 groups of 32 values, levels
 // 0..nmax): fits each group, quantizes scales and mins to 6 bits, then re-derives the levels
 // from the rounded scales. Writes d, dmin and the packed scales; returns the levels in L.
@@ -162,7 +220,7 @@ void quantize_k_scale_min(const float* x, int nmax, float rmin, float rdelta, in
     for (int l = 0; l < 32; ++l) sum_x2 += g[l] * g[l];
     const float av_x = std::sqrt(sum_x2 / 32.0f);
     for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(g[l]);
-    scales[j] = fit_scale_min(32, nmax, g, weights.data(), L + 32 * j, &mins[j], rmin, rdelta, nstep);
+    scales[j] = fit_scale_min(32, nmax, g, weights.data(), L + 32 * j, &mins[j], rmin, rdelta, nstep, false);
     max_scale = std::max(max_scale, scales[j]);
     max_min = std::max(max_min, mins[j]);
   }
@@ -286,6 +344,99 @@ void quantize_row_q5_1(const float* x, uint8_t* dst, int64_t n) {
   }
 }
 
+void quantize_row_q2_k(const float* x, uint8_t* dst, int64_t n) {
+  constexpr float kScaleLevels = 15.0f;  // 4-bit scales and mins
+  for (int64_t b = 0; b < n / kQKK; ++b, x += kQKK) {
+    BlockQ2_K blk{};
+    std::array<uint8_t, kQKK> L{};
+    std::array<float, 16> scales{}, mins{}, weights{};
+    float max_scale = 0.0f, max_min = 0.0f;
+    for (int j = 0; j < 16; ++j) {
+      const float* g = x + 16 * j;
+      for (int l = 0; l < 16; ++l) weights[l] = std::fabs(g[l]);
+      scales[j] = fit_scale_min(16, 3, g, weights.data(), L.data() + 16 * j, &mins[j], -0.5f, 0.1f, 15, true);
+      max_scale = std::max(max_scale, scales[j]);
+      max_min = std::max(max_min, mins[j]);
+    }
+    // The byte arithmetic wraps as ggml's does (a negative group scale, which the fit does not
+    // produce on real data, would spill into the min nibble there too).
+    if (max_scale > 0.0f) {
+      const float iscale = kScaleLevels / max_scale;
+      for (int j = 0; j < 16; ++j) blk.scales[j] = static_cast<uint8_t>(nearest_int(iscale * scales[j]));
+      blk.d = fp32_to_fp16(max_scale / kScaleLevels);
+    }
+    if (max_min > 0.0f) {
+      const float iscale = kScaleLevels / max_min;
+      for (int j = 0; j < 16; ++j) {
+        blk.scales[j] = static_cast<uint8_t>(blk.scales[j] | (nearest_int(iscale * mins[j]) << 4));
+      }
+      blk.dmin = fp32_to_fp16(max_min / kScaleLevels);
+    }
+    const float d = fp16_to_fp32(blk.d);
+    const float dmin = fp16_to_fp32(blk.dmin);
+    for (int j = 0; j < 16; ++j) {
+      const float dj = d * static_cast<float>(blk.scales[j] & 0xF);
+      if (dj == 0.0f) continue;
+      const float dm = dmin * static_cast<float>(blk.scales[j] >> 4);
+      for (int ii = 0; ii < 16; ++ii) {
+        L[16 * j + ii] = static_cast<uint8_t>(std::clamp(nearest_int((x[16 * j + ii] + dm) / dj), 0, 3));
+      }
+    }
+    pack_2bit(L.data(), blk.qs);
+    std::memcpy(dst + b * sizeof blk, &blk, sizeof blk);
+  }
+}
+
+void quantize_row_q3_k(const float* x, uint8_t* dst, int64_t n) {
+  for (int64_t b = 0; b < n / kQKK; ++b, x += kQKK) {
+    BlockQ3_K blk{};
+    std::array<int8_t, kQKK> L{};
+    std::array<float, 16> scales{};
+    float max_scale = 0.0f, amax = 0.0f;
+    for (int j = 0; j < 16; ++j) {
+      scales[j] = fit_scale_symmetric_iterative(16, 4, x + 16 * j, L.data() + 16 * j);
+      if (std::fabs(scales[j]) > amax) {
+        amax = std::fabs(scales[j]);
+        max_scale = scales[j];
+      }
+    }
+    if (max_scale != 0.0f) {
+      // 6-bit scales stored + 32; the largest-magnitude one maps to -32, so d takes its sign.
+      const float iscale = -32.0f / max_scale;
+      for (int j = 0; j < 16; ++j) {
+        const int l = std::clamp(static_cast<int>(static_cast<int8_t>(nearest_int(iscale * scales[j]))), -32, 31) + 32;
+        if (j < 8) {
+          blk.scales[j] = static_cast<uint8_t>(l & 0xF);
+        } else {
+          blk.scales[j - 8] = static_cast<uint8_t>(blk.scales[j - 8] | ((l & 0xF) << 4));
+        }
+        blk.scales[8 + j % 4] = static_cast<uint8_t>(blk.scales[8 + j % 4] | ((l >> 4) << (2 * (j / 4))));
+      }
+      blk.d = fp32_to_fp16(1.0f / iscale);
+    }
+    const float d = fp16_to_fp32(blk.d);
+    for (int j = 0; j < 16; ++j) {
+      const float dj = d * static_cast<float>(unpack_scale_k3(j, blk.scales) - 32);
+      if (dj == 0.0f) continue;  // keeps the fit's levels, as ggml does
+      for (int ii = 0; ii < 16; ++ii) {
+        L[16 * j + ii] = static_cast<int8_t>(std::clamp(nearest_int(x[16 * j + ii] / dj), -4, 3) + 4);
+      }
+    }
+    // Levels 0..7: bit 2 goes to hmask (bit j / 32 of byte j % 32), bits 0-1 to qs.
+    std::array<uint8_t, kQKK> low{};
+    for (int j = 0; j < kQKK; ++j) {
+      int l = static_cast<uint8_t>(L[j]);  // 0..7 here: the fit's levels are stored + 4
+      if (l > 3) {
+        blk.hmask[j % 32] = static_cast<uint8_t>(blk.hmask[j % 32] | (1u << (j / 32)));
+        l -= 4;
+      }
+      low[j] = static_cast<uint8_t>(l);
+    }
+    pack_2bit(low.data(), blk.qs);
+    std::memcpy(dst + b * sizeof blk, &blk, sizeof blk);
+  }
+}
+
 void quantize_row_q4_k(const float* x, uint8_t* dst, int64_t n) {
   for (int64_t b = 0; b < n / kQKK; ++b, x += kQKK) {
     BlockQ4_K blk{};
@@ -368,9 +519,10 @@ void quantize_row_q6_k(const float* x, uint8_t* dst, int64_t n) {
 }  // namespace quant
 
 namespace {
-constexpr std::array<TensorType, 10> kQuantizeTypes = {
-    TensorType::F32,  TensorType::F16,  TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0,
-    TensorType::Q5_1, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K,
+constexpr std::array<TensorType, 13> kQuantizeTypes = {
+    TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0, TensorType::Q4_1,
+    TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0, TensorType::Q2_K, TensorType::Q3_K,
+    TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K,
 };
 }  // namespace
 
@@ -403,6 +555,12 @@ void quantize_row(TensorType type, const float* x, uint8_t* dst, int64_t n) {
         std::memcpy(dst + 2 * i, &h, 2);
       }
       return;
+    case TensorType::BF16:
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = fp32_to_bf16(x[i]);
+        std::memcpy(dst + 2 * i, &h, 2);
+      }
+      return;
     case TensorType::Q4_0:
       return quant::quantize_row_q4_0(x, dst, n);
     case TensorType::Q4_1:
@@ -413,6 +571,10 @@ void quantize_row(TensorType type, const float* x, uint8_t* dst, int64_t n) {
       return quant::quantize_row_q5_1(x, dst, n);
     case TensorType::Q8_0:
       return quant::quantize_row_q8_0(x, dst, n);
+    case TensorType::Q2_K:
+      return quant::quantize_row_q2_k(x, dst, n);
+    case TensorType::Q3_K:
+      return quant::quantize_row_q3_k(x, dst, n);
     case TensorType::Q4_K:
       return quant::quantize_row_q4_k(x, dst, n);
     case TensorType::Q5_K:

@@ -12,7 +12,8 @@
 
 namespace minerva {
 
-// The types quantize_row can produce: F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K.
+// The types quantize_row can produce: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K,
+// Q4_K, Q5_K, Q6_K.
 bool quantize_supported(TensorType type);
 std::span<const TensorType> quantize_types();
 std::string quantize_type_names();  // "F32, F16, Q4_0, ..."
@@ -30,6 +31,8 @@ void quantize_row_q4_0(const float* x, uint8_t* dst, int64_t n);
 void quantize_row_q4_1(const float* x, uint8_t* dst, int64_t n);
 void quantize_row_q5_0(const float* x, uint8_t* dst, int64_t n);
 void quantize_row_q5_1(const float* x, uint8_t* dst, int64_t n);
+void quantize_row_q2_k(const float* x, uint8_t* dst, int64_t n);
+void quantize_row_q3_k(const float* x, uint8_t* dst, int64_t n);
 void quantize_row_q4_k(const float* x, uint8_t* dst, int64_t n);
 void quantize_row_q5_k(const float* x, uint8_t* dst, int64_t n);
 void quantize_row_q6_k(const float* x, uint8_t* dst, int64_t n);

@@ -51,6 +51,37 @@ TEST(Fp16, MidpointsRoundToEven) {
   }
 }
 
+// float -> bf16 rounds to nearest, ties to even, like ggml's conversion (which `minerva
+// quantize ... BF16` must reproduce bit for bit): every bf16 value round-trips, each midpoint
+// between neighbours goes to the even one and anything off the midpoint to the nearer one.
+TEST(Bf16, RoundsToNearestEven) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float f = bf16_to_fp32(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(fp32_to_bf16(f), h) << std::hex << h;
+  }
+  for (uint32_t h = 0; h < 0x7f7f; ++h) {  // positive finite neighbours (the sign bit is copied)
+    const uint32_t lo = h << 16;
+    const uint32_t mid = lo | 0x8000u;
+    const uint16_t even = (h % 2 == 0) ? static_cast<uint16_t>(h) : static_cast<uint16_t>(h + 1);
+    ASSERT_EQ(fp32_to_bf16(std::bit_cast<float>(mid)), even) << std::hex << h;
+    ASSERT_EQ(fp32_to_bf16(std::bit_cast<float>(mid - 1)), h) << std::hex << h;
+    ASSERT_EQ(fp32_to_bf16(std::bit_cast<float>(mid + 1)), h + 1) << std::hex << h;
+    ASSERT_EQ(fp32_to_bf16(-std::bit_cast<float>(mid)), even | 0x8000u) << std::hex << h;
+  }
+  EXPECT_EQ(fp32_to_bf16(1.0f), 0x3f80);
+  EXPECT_EQ(fp32_to_bf16(std::numeric_limits<float>::max()), 0x7f80);  // rounds up to inf
+  EXPECT_EQ(fp32_to_bf16(std::numeric_limits<float>::infinity()), 0x7f80);
+  EXPECT_EQ(fp32_to_bf16(-std::numeric_limits<float>::infinity()), 0xff80);
+  EXPECT_EQ(fp32_to_bf16(std::numeric_limits<float>::denorm_min()), 0x0000);
+  EXPECT_EQ(fp32_to_bf16(-0.0f), 0x8000);
+  // NaN stays NaN and is made quiet, even a signalling NaN whose payload sits in the low bits
+  // that rounding would otherwise carry into the exponent.
+  EXPECT_EQ(fp32_to_bf16(std::bit_cast<float>(0x7f800001u)), 0x7fc0);
+  EXPECT_EQ(fp32_to_bf16(std::bit_cast<float>(0xffffffffu)), 0xffff);
+  EXPECT_EQ(fp32_to_bf16(std::bit_cast<float>(0x7fc00000u)), 0x7fc0);
+}
+
 // The F16 row conversion (the KV cache's values are widened with it) at every ISA level the CPU
 // has equals the scalar reference bit for bit on every half (subnormals, +-max, inf, NaN), in
 // row lengths that leave SIMD tails.
