@@ -1,4 +1,4 @@
-// AVX-512 VNNI GEMM for prompt processing on CPUs without AMX (Q4_0, Q8_0, Q4_K). The GEMV's layout
+// AVX-512 VNNI GEMM for prompt processing on CPUs without AMX (Q4_0, Q8_0, Q4_K, Q6_K). The GEMV's layout
 // puts four 32-value blocks in a register, so every 128 values cost a float conversion, a
 // scale multiply and an FMA per token. Here a register holds one 4-byte slice of sixteen
 // blocks: eight VPDPBUSD in a row leave each block's whole integer dot in its own lane, and the
@@ -28,7 +28,7 @@ using namespace quant;
 
 constexpr int kLanes = 16;   // 32-value blocks (or K-type groups) per transposed cell
 constexpr int kTokens = 16;  // tokens per pass over a row block's weights (kGemmTile)
-constexpr int kSlices = 8;   // 4-byte slices of 32 values
+constexpr int kSlices = 8;   // 4-byte slices of a 32-value block (Q6_K's 16-value groups: 4)
 constexpr int kRows = 64;    // weight rows prepared together (in L2), reused by every token block
 
 // Packed activations: [token][cell], a cell covering 16 blocks of 32 values. Slice j holds
@@ -36,7 +36,11 @@ constexpr int kRows = 64;    // weight rows prepared together (in L2), reused by
 // starting value (int32: minus the code offset times the block's code sum, for weights with an
 // offset) or d_x times the code sum (float, for weights with a min), and d_x. Blocks past the
 // row's end are zero. 640 bytes, so 16 tokens' cells of a 2048-wide row stay in L1.
-constexpr size_t kCorr = 512, kDsum = 512, kDx = 576, kCell = 640;
+// With S slices per lane (8; Q6_K's 16-value groups: 4) the per-lane fields follow the slices.
+constexpr size_t corr_at(int s) { return 64 * static_cast<size_t>(s); }  // also d_x * sum
+constexpr size_t dx_at(int s) { return 64 * static_cast<size_t>(s) + 64; }
+constexpr size_t cell_bytes(int s) { return 64 * static_cast<size_t>(s) + 128; }
+constexpr size_t kCorr = corr_at(kSlices), kDsum = corr_at(kSlices), kDx = dx_at(kSlices), kCell = cell_bytes(kSlices);
 
 size_t cells_of(int64_t n) { return static_cast<size_t>((n / kQK + kLanes - 1) / kLanes); }
 
@@ -84,9 +88,35 @@ void pack_k(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uin
   }
 }
 
+// From BlockQ8_K rows for Q6_K: a cell is one super-block, its 16-value groups the lanes (four
+// slices each), with the -32 code offset's share in the starting value.
+constexpr int kSlices16 = 4;
+
+size_t pack_bytes_k16(int64_t n, int64_t n_tok) {
+  return static_cast<size_t>(n_tok) * static_cast<size_t>(n / kQKK) * cell_bytes(kSlices16);
+}
+
+void pack_k16(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uint8_t* dst) {
+  const int64_t nb = n / kQKK;
+  constexpr size_t kBytes = cell_bytes(kSlices16);
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const auto* x = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(t) * act_stride);
+    uint8_t* row = dst + static_cast<size_t>(t * nb) * kBytes;
+    for (int64_t i = 0; i < nb; ++i) {
+      uint8_t* cell = row + static_cast<size_t>(i) * kBytes;
+      for (int b = 0; b < kLanes; ++b) {
+        for (int j = 0; j < kSlices16; ++j) __builtin_memcpy(cell + 64 * j + 4 * b, x[i].qs + 16 * b + 4 * j, 4);
+        const int32_t corr = -32 * x[i].bsums[b];
+        __builtin_memcpy(cell + corr_at(kSlices16) + 4 * b, &corr, 4);
+        put_f32(cell, dx_at(kSlices16), b, x[i].d);
+      }
+    }
+  }
+}
+
 // A row's cell of weights in transposed form, prepared once per row block: slice j lane b =
 // the (unsigned) codes 4j..4j+3 of block b, then per lane the block's scale and min term.
-constexpr size_t kScale = 512, kMin = 576, kEntry = 640;
+constexpr size_t kScale = 512, kMin = 576;
 
 __m512i lane_index() { return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
 
@@ -98,6 +128,8 @@ __mmask16 lanes_left(int64_t left) { return static_cast<__mmask16>(left >= kLane
 
 struct Q4_0Cols {
   static constexpr bool kHasMin = false;
+  static constexpr int kSlices = 8;
+  static int64_t cells(int64_t n) { return static_cast<int64_t>(cells_of(n)); }
   static void prepare(const uint8_t* row, int64_t nb, int64_t c, uint8_t* e) {
     const __mmask16 mask = lanes_left(nb - c * kLanes);
     const uint8_t* g = row + static_cast<size_t>(c * kLanes) * sizeof(BlockQ4_0);
@@ -115,6 +147,8 @@ struct Q4_0Cols {
 
 struct Q8_0Cols {
   static constexpr bool kHasMin = false;
+  static constexpr int kSlices = 8;
+  static int64_t cells(int64_t n) { return static_cast<int64_t>(cells_of(n)); }
   static void prepare(const uint8_t* row, int64_t nb, int64_t c, uint8_t* e) {
     const __mmask16 mask = lanes_left(nb - c * kLanes);
     const uint8_t* g = row + static_cast<size_t>(c * kLanes) * sizeof(BlockQ8_0);
@@ -132,6 +166,8 @@ struct Q8_0Cols {
 // for even g, high for odd), a Q4_1-like block with scale d * sc and min term dmin * mn.
 struct Q4_KCols {
   static constexpr bool kHasMin = true;
+  static constexpr int kSlices = 8;
+  static int64_t cells(int64_t n) { return static_cast<int64_t>(cells_of(n)); }
   static void prepare(const uint8_t* row, int64_t nb, int64_t c, uint8_t* e) {
     const int64_t left = nb - c * kLanes;
     const __mmask16 mask = lanes_left(left);
@@ -164,19 +200,61 @@ struct Q4_KCols {
   }
 };
 
+// Q6_K: lane b = group b (16 values) of the super-block; codes 0..63 from ql (low nibbles of
+// bytes 64h + 16(b % 4) + .., high nibbles where b % 8 >= 4) and qh (2 bits at 2 * ((b % 8) / 2)
+// of bytes 128 + 32h + 16(b % 2) + ..), h = b / 8; scale d * sc[b].
+struct Q6_KCols {
+  static constexpr bool kHasMin = false;
+  static constexpr int kSlices = kSlices16;
+  static int64_t cells(int64_t n) { return n / kQKK; }
+  static void prepare(const uint8_t* row, int64_t /*nb*/, int64_t c, uint8_t* e) {
+    const auto* sb = reinterpret_cast<const BlockQ6_K*>(row) + c;
+    const auto* base = reinterpret_cast<const uint8_t*>(sb);
+    const __m512i lane = lane_index();
+    const __m512i half = _mm512_srli_epi32(lane, 3), in8 = _mm512_and_si512(lane, _mm512_set1_epi32(7));
+    const __m512i lo_off = _mm512_add_epi32(_mm512_slli_epi32(half, 6),
+                                            _mm512_slli_epi32(_mm512_and_si512(lane, _mm512_set1_epi32(3)), 4));
+    const __m512i hi_off =
+        _mm512_add_epi32(_mm512_set1_epi32(offsetof(BlockQ6_K, qh)),
+                         _mm512_add_epi32(_mm512_slli_epi32(half, 5),
+                                          _mm512_slli_epi32(_mm512_and_si512(lane, _mm512_set1_epi32(1)), 4)));
+    const __m512i lo_shift = _mm512_slli_epi32(_mm512_srli_epi32(in8, 2), 2);
+    const __m512i hi_shift = _mm512_slli_epi32(_mm512_srli_epi32(in8, 1), 1);
+    for (int j = 0; j < kSlices; ++j) {
+      const __m512i at = _mm512_set1_epi32(4 * j);
+      const __m512i lo = _mm512_and_si512(
+          _mm512_srlv_epi32(gather(0xFFFF, _mm512_add_epi32(lo_off, at), base), lo_shift), _mm512_set1_epi8(0x0F));
+      const __m512i hi = _mm512_and_si512(
+          _mm512_srlv_epi32(gather(0xFFFF, _mm512_add_epi32(hi_off, at), base), hi_shift), _mm512_set1_epi8(0x03));
+      _mm512_storeu_si512(e + 64 * j, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 4)));
+    }
+    const __m512 sc =
+        _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sb->scales))));
+    _mm512_storeu_ps(e + 64 * kSlices, _mm512_mul_ps(sc, _mm512_set1_ps(_cvtsh_ss(sb->d))));
+  }
+};
+
 // y[t * y_stride + r] for rows r < n_rows and tokens t < n_tok (a multiple of 16).
 template <typename Cols>
 void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* packed, int64_t n_tok,
           uint8_t* scratch, float* y, size_t y_stride) {
+  constexpr int S = Cols::kSlices;
+  constexpr size_t kCellB = cell_bytes(S), kEntryB = 64 * static_cast<size_t>(S) + 128;
+  constexpr size_t kScaleAt = 64 * static_cast<size_t>(S), kMinAt = kScaleAt + 64;
   const int64_t nb = n / kQK;
-  const auto cells = static_cast<int64_t>(cells_of(n));
-  const size_t token_stride = static_cast<size_t>(cells) * kCell;
-  for (int64_t r0 = 0; r0 < n_rows; r0 += kRows) {
-    const int64_t nr = n_rows - r0 < kRows ? n_rows - r0 : kRows;
+  const int64_t cells = Cols::cells(n);
+  const size_t token_stride = static_cast<size_t>(cells) * kCellB;
+  // Rows per pass: kRows, or fewer where the caller's scratch (kGemmScratchPerValue *
+  // kGemmRowTiles * n bytes) cannot hold them (short rows round up to whole 16-lane cells).
+  const auto fit = static_cast<int64_t>(kGemmScratchPerValue * kGemmRowTiles * static_cast<size_t>(n) /
+                                        (static_cast<size_t>(cells) * kEntryB));
+  const int64_t per_pass = fit < 1 ? 1 : (fit < kRows ? fit : kRows);
+  for (int64_t r0 = 0; r0 < n_rows; r0 += per_pass) {
+    const int64_t nr = n_rows - r0 < per_pass ? n_rows - r0 : per_pass;
     for (int64_t r = 0; r < nr; ++r) {
       for (int64_t c = 0; c < cells; ++c) {
         Cols::prepare(w + static_cast<size_t>(r0 + r) * row_bytes, nb, c,
-                      scratch + static_cast<size_t>(r * cells + c) * kEntry);
+                      scratch + static_cast<size_t>(r * cells + c) * kEntryB);
       }
     }
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTokens) {
@@ -185,17 +263,20 @@ void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
         __m512 acc[kTokens];
         for (auto& a : acc) a = _mm512_setzero_ps();
         for (int64_t c = 0; c < cells; ++c) {
-          const uint8_t* e = scratch + static_cast<size_t>(r * cells + c) * kEntry;
-          __m512i wq[kSlices];
-          for (int j = 0; j < kSlices; ++j) wq[j] = _mm512_loadu_si512(e + 64 * j);
-          const __m512 ws = _mm512_loadu_ps(e + kScale);
+          const uint8_t* e = scratch + static_cast<size_t>(r * cells + c) * kEntryB;
+          __m512i wq[S];
+          for (int j = 0; j < S; ++j) wq[j] = _mm512_loadu_si512(e + 64 * j);
+          const __m512 ws = _mm512_loadu_ps(e + kScaleAt);
           for (int t = 0; t < kTokens; ++t) {
-            const uint8_t* cell = acts + static_cast<size_t>(t) * token_stride + static_cast<size_t>(c) * kCell;
-            __m512i p = Cols::kHasMin ? _mm512_setzero_si512() : _mm512_loadu_si512(cell + kCorr);
-            for (int j = 0; j < kSlices; ++j) p = _mm512_dpbusd_epi32(p, wq[j], _mm512_loadu_si512(cell + 64 * j));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws, _mm512_loadu_ps(cell + kDx)), acc[t]);
+            const uint8_t* cell = acts + static_cast<size_t>(t) * token_stride + static_cast<size_t>(c) * kCellB;
+            // Weights with a min start from zero and subtract min * d_x * sum below; the others
+            // start from the code offset's share.
+            __m512i p = Cols::kHasMin ? _mm512_setzero_si512() : _mm512_loadu_si512(cell + corr_at(S));
+            for (int j = 0; j < S; ++j) p = _mm512_dpbusd_epi32(p, wq[j], _mm512_loadu_si512(cell + 64 * j));
+            acc[t] =
+                _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws, _mm512_loadu_ps(cell + dx_at(S))), acc[t]);
             if constexpr (Cols::kHasMin) {
-              acc[t] = _mm512_fnmadd_ps(_mm512_loadu_ps(e + kMin), _mm512_loadu_ps(cell + kDsum), acc[t]);
+              acc[t] = _mm512_fnmadd_ps(_mm512_loadu_ps(e + kMinAt), _mm512_loadu_ps(cell + corr_at(S)), acc[t]);
             }
           }
         }
@@ -223,6 +304,11 @@ void add_gemm(TensorType type, TypeKernels& k) {
       k.gemm = gemm<Q4_KCols>;
       k.gemm_pack = pack_k;
       break;
+    case TensorType::Q6_K:
+      k.gemm = gemm<Q6_KCols>;
+      k.gemm_pack = pack_k16;
+      k.gemm_pack_bytes = pack_bytes_k16;
+      return;
     default:
       return;
   }
