@@ -1,4 +1,4 @@
-// AVX-512 VNNI GEMM for prompt processing on CPUs without AMX (Q4_0, Q8_0, Q4_K, Q6_K). The GEMV's layout
+// AVX-512 VNNI GEMM for prompt processing on CPUs without AMX (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K). The GEMV's layout
 // puts four 32-value blocks in a register, so every 128 values cost a float conversion, a
 // scale multiply and an FMA per token. Here a register holds one 4-byte slice of sixteen
 // blocks: eight VPDPBUSD in a row leave each block's whole integer dot in its own lane, and the
@@ -141,6 +141,31 @@ struct Q4_0Cols {
       _mm512_storeu_si512(e + 64 * (k + 4), _mm512_and_si512(_mm512_srli_epi16(q, 4), m4));  // 16 + 4k..: high
     }
     // The low 16 bits of the dword at each block's start are its f16 scale.
+    _mm512_storeu_ps(e + kScale, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(gather(mask, base, g))));
+  }
+};
+
+// Q5_0: Q4_0's nibbles plus bit v of qh as bit 4 of value v; slice j takes bits 4j..4j+3,
+// spread one per byte by a multiply (bit i lands at 8i: the shifted copies never overlap).
+struct Q5_0Cols {
+  static constexpr bool kHasMin = false;
+  static constexpr int kSlices = 8;
+  static int64_t cells(int64_t n) { return static_cast<int64_t>(cells_of(n)); }
+  static void prepare(const uint8_t* row, int64_t nb, int64_t c, uint8_t* e) {
+    const __mmask16 mask = lanes_left(nb - c * kLanes);
+    const uint8_t* g = row + static_cast<size_t>(c * kLanes) * sizeof(BlockQ5_0);
+    const __m512i base = _mm512_mullo_epi32(lane_index(), _mm512_set1_epi32(sizeof(BlockQ5_0)));
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i qh = gather(mask, _mm512_add_epi32(base, _mm512_set1_epi32(offsetof(BlockQ5_0, qh))), g);
+    for (int j = 0; j < kSlices; ++j) {
+      const __m512i q =
+          gather(mask, _mm512_add_epi32(base, _mm512_set1_epi32(offsetof(BlockQ5_0, qs) + 4 * (j % 4))), g);
+      const __m512i nib = j < 4 ? _mm512_and_si512(q, m4) : _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+      const __m512i bits = _mm512_and_si512(_mm512_srli_epi32(qh, 4 * j), _mm512_set1_epi32(0xF));
+      const __m512i spread =
+          _mm512_and_si512(_mm512_mullo_epi32(bits, _mm512_set1_epi32(0x00204081)), _mm512_set1_epi32(0x01010101));
+      _mm512_storeu_si512(e + 64 * j, _mm512_or_si512(nib, _mm512_slli_epi32(spread, 4)));
+    }
     _mm512_storeu_ps(e + kScale, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(gather(mask, base, g))));
   }
 };
@@ -295,6 +320,10 @@ void add_gemm(TensorType type, TypeKernels& k) {
     case TensorType::Q4_0:
       k.gemm = gemm<Q4_0Cols>;
       k.gemm_pack = pack<3>;  // codes - 8
+      break;
+    case TensorType::Q5_0:
+      k.gemm = gemm<Q5_0Cols>;
+      k.gemm_pack = pack<4>;  // codes - 16
       break;
     case TensorType::Q8_0:
       k.gemm = gemm<Q8_0Cols>;
