@@ -1,11 +1,12 @@
-// AVX-512 VNNI GEMM for prompt processing on CPUs without AMX (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K). The GEMV's layout
-// puts four 32-value blocks in a register, so every 128 values cost a float conversion, a
-// scale multiply and an FMA per token. Here a register holds one 4-byte slice of sixteen
-// blocks: eight VPDPBUSD in a row leave each block's whole integer dot in its own lane, and the
-// float work falls to three operations per 512 values per token (four with a K type's mins).
-// Weights are gathered into that transposed form once per block of 64 rows (into the caller's
-// scratch), activations once per matmul by the pack step; 16 tokens share each weight load. Like avx512.cpp, this
-// file is compiled with AVX-512 enabled and keeps everything in an anonymous namespace.
+// AVX-512 VNNI GEMM for prompt processing on CPUs without AMX (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K).
+// The GEMV's layout puts four 32-value blocks in a register, so every 128 values cost a float
+// conversion, a scale multiply and an FMA per token. Here a register holds one 4-byte slice of
+// sixteen blocks: eight VPDPBUSD in a row leave each block's whole integer dot in its own lane,
+// and the float work falls to three operations per 512 values per token (four with a K type's
+// mins). Weights are gathered into that transposed form once per block of 64 rows (into the
+// caller's scratch), activations once per matmul by the pack step; 16 tokens share each weight
+// load. Like avx512.cpp, this file is compiled with AVX-512 enabled and keeps everything in an
+// anonymous namespace.
 #include "kernels/gemm_avx512.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
