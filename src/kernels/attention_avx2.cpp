@@ -88,7 +88,7 @@ __m256 load_part(const uint8_t* row, int64_t d, int64_t cnt) {
 }
 
 // Lane j = the sum of a[j]'s eight lanes.
-__m256 reduce8(const __m256* a) {
+[[gnu::always_inline]] inline __m256 reduce8(const __m256* a) {
   const __m256 h01 = _mm256_hadd_ps(a[0], a[1]);
   const __m256 h23 = _mm256_hadd_ps(a[2], a[3]);
   const __m256 h45 = _mm256_hadd_ps(a[4], a[5]);
@@ -99,34 +99,89 @@ __m256 reduce8(const __m256* a) {
   return _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20), _mm256_permute2f128_ps(h0123, h4567, 0x31));
 }
 
-template <bool F16>
-void scores_t(const AttnTile& t, float* s) {
+// Cache lines of value rows [j0, j0 + r) of this tile (p.V reads them next) and of the key rows
+// one tile on. One head's slice of a cache row is a few lines at a stride of all the KV heads:
+// at long contexts these stream from memory, and the hardware prefetchers alone leave most of
+// that latency exposed.
+void prefetch_rows(const AttnTile& t, int64_t j0, int64_t r) {
+  const size_t bytes = static_cast<size_t>(t.head_dim) * (t.f16 ? 2 : 4);
+  const int64_t end_v = j0 + r < t.n ? j0 + r : t.n;
+  for (int64_t j = j0; j < end_v; ++j) {
+    const uint8_t* row = t.v + static_cast<size_t>(j) * t.row_bytes;
+    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
+  }
+  const int64_t end_k = j0 + kAttnTile + r < t.n + t.ahead ? j0 + kAttnTile + r : t.n + t.ahead;
+  for (int64_t j = j0 + kAttnTile; j < end_k; ++j) {
+    const uint8_t* row = t.k + static_cast<size_t>(j) * t.row_bytes;
+    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
+  }
+}
+
+// Scores of heads g0..g0+G-1 over the tile, 8 / G rows at a time: eight accumulators (head g,
+// row r at g * R + r), each key chunk widened once and FMA'd with all G heads' queries.
+template <int G, bool F16>
+void scores_heads(const AttnTile& t, int64_t g0, bool prefetch, float* s) {
+  constexpr int R = 8 / G;
   const int64_t hd = t.head_dim;
   const int64_t full = hd & ~int64_t{7};
   const int64_t tail = hd - full;
   const __m256 scale = _mm256_set1_ps(t.scale);
-  for (int64_t j0 = 0; j0 < t.n; j0 += 8) {
+  const float* q = t.q + g0 * hd;
+  for (int64_t j0 = 0; j0 < t.n; j0 += R) {
     // Rows past the tile repeat its last row; their scores land past n and are ignored.
-    const uint8_t* rows[8];
-    for (int64_t i = 0; i < 8; ++i) {
-      const int64_t j = j0 + i < t.n ? j0 + i : t.n - 1;
-      rows[i] = t.k + static_cast<size_t>(j) * t.row_bytes;
+    const uint8_t* rows[R];
+    for (int64_t r = 0; r < R; ++r) {
+      const int64_t j = j0 + r < t.n ? j0 + r : t.n - 1;
+      rows[r] = t.k + static_cast<size_t>(j) * t.row_bytes;
     }
-    for (int64_t g = 0; g < t.n_q; ++g) {
-      const float* q = t.q + g * hd;
-      __m256 acc[8];
-      for (__m256& a : acc) a = _mm256_setzero_ps();
-      int64_t d = 0;
-      for (; d < full; d += 8) {
-        const __m256 qv = _mm256_loadu_ps(q + d);
+    if (prefetch) prefetch_rows(t, j0, R);
+    __m256 acc[8];
+    for (__m256& a : acc) a = _mm256_setzero_ps();
+    int64_t d = 0;
+    for (; d < full; d += 8) {
+      __m256 qv[G];
+      for (int g = 0; g < G; ++g) qv[g] = _mm256_loadu_ps(q + g * hd + d);
 #pragma GCC unroll 8
-        for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(load<F16>(rows[i], d), qv, acc[i]);
+      for (int r = 0; r < R; ++r) {
+        const __m256 k = load<F16>(rows[r], d);
+        for (int g = 0; g < G; ++g) acc[g * R + r] = _mm256_fmadd_ps(k, qv[g], acc[g * R + r]);
       }
-      if (tail != 0) {
-        const __m256 qv = load_floats(q + d, tail);
-        for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(load_part<F16>(rows[i], d, tail), qv, acc[i]);
+    }
+    if (tail != 0) {
+      __m256 qv[G];
+      for (int g = 0; g < G; ++g) qv[g] = load_floats(q + g * hd + d, tail);
+      for (int r = 0; r < R; ++r) {
+        const __m256 k = load_part<F16>(rows[r], d, tail);
+        for (int g = 0; g < G; ++g) acc[g * R + r] = _mm256_fmadd_ps(k, qv[g], acc[g * R + r]);
       }
-      _mm256_storeu_ps(s + g * kAttnTile + j0, _mm256_mul_ps(reduce8(acc), scale));
+    }
+    // Lanes g * R .. g * R + R - 1 are head g's rows j0 .. j0 + R - 1.
+    float res[8];
+    _mm256_storeu_ps(res, _mm256_mul_ps(reduce8(acc), scale));
+    for (int g = 0; g < G; ++g) {
+      for (int r = 0; r < R; ++r) s[(g0 + g) * kAttnTile + j0 + r] = res[g * R + r];
+    }
+  }
+}
+
+// Heads in groups of 8, 4, 2 and 1 (the shapes scores_heads is built for).
+template <bool F16>
+void scores_t(const AttnTile& t, float* s) {
+  for (int64_t g0 = 0; g0 < t.n_q;) {
+    const int64_t left = t.n_q - g0;
+    const bool prefetch = g0 == 0;
+    if (left >= 8) {
+      scores_heads<8, F16>(t, g0, prefetch, s);
+      g0 += 8;
+    } else if (left >= 4) {
+      scores_heads<4, F16>(t, g0, prefetch, s);
+      g0 += 4;
+    } else if (left >= 2) {
+      scores_heads<2, F16>(t, g0, prefetch, s);
+      g0 += 2;
+    } else {
+      scores_heads<1, F16>(t, g0, prefetch, s);
+      g0 += 1;
     }
   }
 }

@@ -77,7 +77,7 @@ __m512 load_masked(const uint8_t* row, int64_t d, __mmask16 mask) {
 }
 
 // Lane j = the sum of a[j]'s sixteen lanes.
-__m512 reduce16(const __m512* a) {
+[[gnu::always_inline]] inline __m512 reduce16(const __m512* a) {
   __m512 b[8], c[4], e[2];
   // Halves: b[i] = [a[2i] lo256 + hi256 | a[2i+1] lo256 + hi256].
   for (int i = 0; i < 8; ++i) {
@@ -100,35 +100,90 @@ __m512 reduce16(const __m512* a) {
   return _mm512_permutexvar_ps(order, r);
 }
 
-template <bool F16>
-void scores_t(const AttnTile& t, float* s) {
+// Cache lines of value rows [j0, j0 + r) of this tile (p.V reads them next) and of the key rows
+// one tile on. One head's slice of a cache row is a few lines at a stride of all the KV heads:
+// at long contexts these stream from memory, and the hardware prefetchers alone leave most of
+// that latency exposed.
+void prefetch_rows(const AttnTile& t, int64_t j0, int64_t r) {
+  const size_t bytes = static_cast<size_t>(t.head_dim) * (t.f16 ? 2 : 4);
+  const int64_t end_v = j0 + r < t.n ? j0 + r : t.n;
+  for (int64_t j = j0; j < end_v; ++j) {
+    const uint8_t* row = t.v + static_cast<size_t>(j) * t.row_bytes;
+    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
+  }
+  const int64_t end_k = j0 + kAttnTile + r < t.n + t.ahead ? j0 + kAttnTile + r : t.n + t.ahead;
+  for (int64_t j = j0 + kAttnTile; j < end_k; ++j) {
+    const uint8_t* row = t.k + static_cast<size_t>(j) * t.row_bytes;
+    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
+  }
+}
+
+// Scores of heads g0..g0+G-1 over the tile, 16 / G rows at a time: sixteen accumulators
+// (head g, row r at g * R + r), each key chunk widened once and FMA'd with all G heads' queries.
+template <int G, bool F16>
+void scores_heads(const AttnTile& t, int64_t g0, bool prefetch, float* s) {
+  constexpr int R = 16 / G;
   const int64_t hd = t.head_dim;
   const int64_t full = hd & ~int64_t{15};
   const auto tail = static_cast<__mmask16>((1u << (hd & 15)) - 1);
   const __m512 scale = _mm512_set1_ps(t.scale);
-  for (int64_t j0 = 0; j0 < t.n; j0 += 16) {
+  const float* q = t.q + g0 * hd;
+  for (int64_t j0 = 0; j0 < t.n; j0 += R) {
     // Rows past the tile repeat its last row; their scores land past n and are ignored.
-    const uint8_t* rows[16];
-    for (int64_t i = 0; i < 16; ++i) {
-      const int64_t j = j0 + i < t.n ? j0 + i : t.n - 1;
-      rows[i] = t.k + static_cast<size_t>(j) * t.row_bytes;
+    const uint8_t* rows[R];
+    for (int64_t r = 0; r < R; ++r) {
+      const int64_t j = j0 + r < t.n ? j0 + r : t.n - 1;
+      rows[r] = t.k + static_cast<size_t>(j) * t.row_bytes;
     }
-    for (int64_t g = 0; g < t.n_q; ++g) {
-      const float* q = t.q + g * hd;
-      __m512 acc[16];
-      for (__m512& a : acc) a = _mm512_setzero_ps();
-      int64_t d = 0;
-      for (; d < full; d += 16) {
-        const __m512 qv = _mm512_loadu_ps(q + d);
+    if (prefetch) prefetch_rows(t, j0, R);
+    __m512 acc[16];
+    for (__m512& a : acc) a = _mm512_setzero_ps();
+    int64_t d = 0;
+    for (; d < full; d += 16) {
+      __m512 qv[G];
+      for (int g = 0; g < G; ++g) qv[g] = _mm512_loadu_ps(q + g * hd + d);
 #pragma GCC unroll 16
-        for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(load<F16>(rows[i], d), qv, acc[i]);
+      for (int r = 0; r < R; ++r) {
+        const __m512 k = load<F16>(rows[r], d);
+        for (int g = 0; g < G; ++g) acc[g * R + r] = _mm512_fmadd_ps(k, qv[g], acc[g * R + r]);
       }
-      if (tail != 0) {
-        const __m512 qv = _mm512_maskz_loadu_ps(tail, q + d);
+    }
+    if (tail != 0) {
+      __m512 qv[G];
+      for (int g = 0; g < G; ++g) qv[g] = _mm512_maskz_loadu_ps(tail, q + g * hd + d);
 #pragma GCC unroll 16
-        for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(load_masked<F16>(rows[i], d, tail), qv, acc[i]);
+      for (int r = 0; r < R; ++r) {
+        const __m512 k = load_masked<F16>(rows[r], d, tail);
+        for (int g = 0; g < G; ++g) acc[g * R + r] = _mm512_fmadd_ps(k, qv[g], acc[g * R + r]);
       }
-      _mm512_storeu_ps(s + g * kAttnTile + j0, _mm512_mul_ps(reduce16(acc), scale));
+    }
+    const __m512 res = _mm512_mul_ps(reduce16(acc), scale);
+    // Lanes g * R .. g * R + R - 1 are head g's rows j0 .. j0 + R - 1.
+    for (int g = 0; g < G; ++g) {
+      const auto lanes = static_cast<__mmask16>(((1u << R) - 1) << (g * R));
+      _mm512_mask_storeu_ps(s + (g0 + g) * kAttnTile + j0 - g * R, lanes, res);
+    }
+  }
+}
+
+// Heads in groups of 8, 4, 2 and 1 (the shapes scores_heads is built for).
+template <bool F16>
+void scores_t(const AttnTile& t, float* s) {
+  for (int64_t g0 = 0; g0 < t.n_q;) {
+    const int64_t left = t.n_q - g0;
+    const bool prefetch = g0 == 0;
+    if (left >= 8) {
+      scores_heads<8, F16>(t, g0, prefetch, s);
+      g0 += 8;
+    } else if (left >= 4) {
+      scores_heads<4, F16>(t, g0, prefetch, s);
+      g0 += 4;
+    } else if (left >= 2) {
+      scores_heads<2, F16>(t, g0, prefetch, s);
+      g0 += 2;
+    } else {
+      scores_heads<1, F16>(t, g0, prefetch, s);
+      g0 += 1;
     }
   }
 }
