@@ -1,8 +1,9 @@
 // Attention of one generated token over a cache of `depth` positions on one thread, at the
 // active kernel level (MINERVA_ISA=scalar|avx2|avx512 to compare levels). Shape of the 1B-class
-// llama: head_dim 64, 8 KV heads of 4 query heads each, F16 cache. The cache holds 16 layers,
-// as a real model's does (128 MiB at depth 4096), and each iteration attends one layer after
-// another, so long contexts stream from memory the way generation does.
+// llama: head_dim 64, 8 KV heads of 4 query heads each, F16 cache laid out head-major as
+// model/context.h's KVCache is. The cache holds 16 layers, as a real model's does (128 MiB at
+// depth 4096), and each iteration attends one layer after another, so long contexts stream
+// from memory the way generation does.
 //   ninja -C build attention_bench && build/bench/attention_bench
 #include <benchmark/benchmark.h>
 
@@ -19,8 +20,8 @@ constexpr int64_t kHeadDim = 64, kKvHeads = 8, kGroup = 4, kLayers = 16;
 
 void BM_AttendToken(benchmark::State& state) {
   const int64_t depth = state.range(0);
-  const size_t row_bytes = static_cast<size_t>(kKvHeads * kHeadDim) * 2;
-  const size_t layer_bytes = row_bytes * static_cast<size_t>(depth);
+  const size_t head_bytes = static_cast<size_t>(kHeadDim) * 2;
+  const size_t layer_bytes = head_bytes * static_cast<size_t>(kKvHeads * depth);
   std::vector<uint8_t> k(layer_bytes * kLayers), v(k.size());
   std::mt19937 rng(3);
   std::normal_distribution<float> dist(0.0f, 1.0f);
@@ -35,8 +36,8 @@ void BM_AttendToken(benchmark::State& state) {
   for (auto _ : state) {
     for (int64_t l = 0; l < kLayers; ++l) {
       for (int64_t h = 0; h < kKvHeads; ++h) {
-        const size_t at = static_cast<size_t>(l) * layer_bytes + static_cast<size_t>(h * kHeadDim) * 2;
-        const KvRows rows{k.data() + at, v.data() + at, row_bytes, KvType::F16};
+        const size_t at = static_cast<size_t>(l) * layer_bytes + static_cast<size_t>(h * depth) * head_bytes;
+        const KvRows rows{k.data() + at, v.data() + at, head_bytes, KvType::F16};
         const size_t qo = static_cast<size_t>(h * kGroup * kHeadDim);
         attend_group(shape, &q[qo], kGroup, rows, 0, depth, &out[qo]);
       }
