@@ -1,9 +1,10 @@
 // AVX2 + FMA + F16C attention kernels (see attention_tile.h). Compiled with -mavx2 -mfma
 // -mf16c, so like avx2.cpp it must not instantiate inline functions or templates of other
 // headers: everything lives in an anonymous namespace and uses only intrinsics.
-// Same shape as attention_avx512.cpp with eight lanes: eight key rows per block, each with its
-// own accumulator over the head dimension, reduced to eight scores by a hadd tree; p.V with the
-// value row widened once and FMA'd into up to eight heads' outputs. A head_dim that is not a
+// Same shape as attention_avx512.cpp with eight lanes: eight accumulators per block of (key row,
+// query head) pairs, each key chunk widened once for all the block's heads, reduced to eight
+// scores by a hadd tree; p.V with the value row widened once and FMA'd into up to eight heads'
+// outputs. A head_dim that is not a
 // multiple of 8 goes through a zero-padded copy of the last few elements (AVX2 has no masked
 // 16-bit loads).
 #include "kernels/attention_tile.h"
@@ -99,28 +100,10 @@ __m256 load_part(const uint8_t* row, int64_t d, int64_t cnt) {
   return _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20), _mm256_permute2f128_ps(h0123, h4567, 0x31));
 }
 
-// Cache lines of value rows [j0, j0 + r) of this tile (p.V reads them next) and of the key rows
-// one tile on. One head's slice of a cache row is a few lines at a stride of all the KV heads:
-// at long contexts these stream from memory, and the hardware prefetchers alone leave most of
-// that latency exposed.
-void prefetch_rows(const AttnTile& t, int64_t j0, int64_t r) {
-  const size_t bytes = static_cast<size_t>(t.head_dim) * (t.f16 ? 2 : 4);
-  const int64_t end_v = j0 + r < t.n ? j0 + r : t.n;
-  for (int64_t j = j0; j < end_v; ++j) {
-    const uint8_t* row = t.v + static_cast<size_t>(j) * t.row_bytes;
-    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
-  }
-  const int64_t end_k = j0 + kAttnTile + r < t.n + t.ahead ? j0 + kAttnTile + r : t.n + t.ahead;
-  for (int64_t j = j0 + kAttnTile; j < end_k; ++j) {
-    const uint8_t* row = t.k + static_cast<size_t>(j) * t.row_bytes;
-    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
-  }
-}
-
 // Scores of heads g0..g0+G-1 over the tile, 8 / G rows at a time: eight accumulators (head g,
 // row r at g * R + r), each key chunk widened once and FMA'd with all G heads' queries.
 template <int G, bool F16>
-void scores_heads(const AttnTile& t, int64_t g0, bool prefetch, float* s) {
+void scores_heads(const AttnTile& t, int64_t g0, float* s) {
   constexpr int R = 8 / G;
   const int64_t hd = t.head_dim;
   const int64_t full = hd & ~int64_t{7};
@@ -134,7 +117,6 @@ void scores_heads(const AttnTile& t, int64_t g0, bool prefetch, float* s) {
       const int64_t j = j0 + r < t.n ? j0 + r : t.n - 1;
       rows[r] = t.k + static_cast<size_t>(j) * t.row_bytes;
     }
-    if (prefetch) prefetch_rows(t, j0, R);
     __m256 acc[8];
     for (__m256& a : acc) a = _mm256_setzero_ps();
     int64_t d = 0;
@@ -169,18 +151,17 @@ template <bool F16>
 void scores_t(const AttnTile& t, float* s) {
   for (int64_t g0 = 0; g0 < t.n_q;) {
     const int64_t left = t.n_q - g0;
-    const bool prefetch = g0 == 0;
     if (left >= 8) {
-      scores_heads<8, F16>(t, g0, prefetch, s);
+      scores_heads<8, F16>(t, g0, s);
       g0 += 8;
     } else if (left >= 4) {
-      scores_heads<4, F16>(t, g0, prefetch, s);
+      scores_heads<4, F16>(t, g0, s);
       g0 += 4;
     } else if (left >= 2) {
-      scores_heads<2, F16>(t, g0, prefetch, s);
+      scores_heads<2, F16>(t, g0, s);
       g0 += 2;
     } else {
-      scores_heads<1, F16>(t, g0, prefetch, s);
+      scores_heads<1, F16>(t, g0, s);
       g0 += 1;
     }
   }

@@ -1,10 +1,11 @@
 // AVX-512 attention kernels (see attention_tile.h). Compiled with -mavx512f/bw/vl/dq, so like
 // avx512.cpp it must not instantiate inline functions or templates of other headers:
 // everything lives in an anonymous namespace and uses only intrinsics.
-// Scores: sixteen key rows at a time, each row's products kept in its own register across the
-// head dimension (F16 widened in registers, masked loads for a head_dim tail), then one
-// transpose-and-add tree turns the sixteen registers into sixteen scores. p.V: the values are
-// widened once per row and FMA'd into up to eight heads' outputs held in registers.
+// Scores: sixteen accumulators, one per (key row, query head) pair of a block (16 rows x 1
+// head ... 2 rows x 8 heads), each key chunk widened once (F16 in registers, masked loads for a
+// head_dim tail) and FMA'd with every head's query; one transpose-and-add tree then turns the
+// sixteen registers into sixteen scores. p.V: the values are widened once per row and FMA'd
+// into up to eight heads' outputs held in registers.
 #include "kernels/attention_tile.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512DQ__) && \
@@ -100,28 +101,10 @@ __m512 load_masked(const uint8_t* row, int64_t d, __mmask16 mask) {
   return _mm512_permutexvar_ps(order, r);
 }
 
-// Cache lines of value rows [j0, j0 + r) of this tile (p.V reads them next) and of the key rows
-// one tile on. One head's slice of a cache row is a few lines at a stride of all the KV heads:
-// at long contexts these stream from memory, and the hardware prefetchers alone leave most of
-// that latency exposed.
-void prefetch_rows(const AttnTile& t, int64_t j0, int64_t r) {
-  const size_t bytes = static_cast<size_t>(t.head_dim) * (t.f16 ? 2 : 4);
-  const int64_t end_v = j0 + r < t.n ? j0 + r : t.n;
-  for (int64_t j = j0; j < end_v; ++j) {
-    const uint8_t* row = t.v + static_cast<size_t>(j) * t.row_bytes;
-    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
-  }
-  const int64_t end_k = j0 + kAttnTile + r < t.n + t.ahead ? j0 + kAttnTile + r : t.n + t.ahead;
-  for (int64_t j = j0 + kAttnTile; j < end_k; ++j) {
-    const uint8_t* row = t.k + static_cast<size_t>(j) * t.row_bytes;
-    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
-  }
-}
-
 // Scores of heads g0..g0+G-1 over the tile, 16 / G rows at a time: sixteen accumulators
 // (head g, row r at g * R + r), each key chunk widened once and FMA'd with all G heads' queries.
 template <int G, bool F16>
-void scores_heads(const AttnTile& t, int64_t g0, bool prefetch, float* s) {
+void scores_heads(const AttnTile& t, int64_t g0, float* s) {
   constexpr int R = 16 / G;
   const int64_t hd = t.head_dim;
   const int64_t full = hd & ~int64_t{15};
@@ -135,7 +118,6 @@ void scores_heads(const AttnTile& t, int64_t g0, bool prefetch, float* s) {
       const int64_t j = j0 + r < t.n ? j0 + r : t.n - 1;
       rows[r] = t.k + static_cast<size_t>(j) * t.row_bytes;
     }
-    if (prefetch) prefetch_rows(t, j0, R);
     __m512 acc[16];
     for (__m512& a : acc) a = _mm512_setzero_ps();
     int64_t d = 0;
@@ -171,18 +153,17 @@ template <bool F16>
 void scores_t(const AttnTile& t, float* s) {
   for (int64_t g0 = 0; g0 < t.n_q;) {
     const int64_t left = t.n_q - g0;
-    const bool prefetch = g0 == 0;
     if (left >= 8) {
-      scores_heads<8, F16>(t, g0, prefetch, s);
+      scores_heads<8, F16>(t, g0, s);
       g0 += 8;
     } else if (left >= 4) {
-      scores_heads<4, F16>(t, g0, prefetch, s);
+      scores_heads<4, F16>(t, g0, s);
       g0 += 4;
     } else if (left >= 2) {
-      scores_heads<2, F16>(t, g0, prefetch, s);
+      scores_heads<2, F16>(t, g0, s);
       g0 += 2;
     } else {
-      scores_heads<1, F16>(t, g0, prefetch, s);
+      scores_heads<1, F16>(t, g0, s);
       g0 += 1;
     }
   }

@@ -23,7 +23,6 @@ struct AttnTile {
   const uint8_t* v = nullptr;  // value row 0 likewise
   size_t row_bytes = 0;
   int64_t n = 0;       // rows in the tile, 1..kAttnTile
-  int64_t ahead = 0;   // rows after the tile (0..kAttnTile) the kernels may prefetch
   bool f16 = true;     // rows hold IEEE halves, else floats
   float scale = 1.0f;  // multiplies q . k
 };

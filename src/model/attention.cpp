@@ -55,7 +55,6 @@ void attend_group(const AttentionShape& shape, const float* q, int64_t n_q, cons
     tile.k = kv.k + at;
     tile.v = kv.v + at;
     tile.n = std::min(kAttnTile, last - p0);
-    tile.ahead = std::min(kAttnTile, last - p0 - tile.n);
     kernels.scores(tile, sc.s.data());
     if (cap > 0.0f) {
       for (int64_t g = 0; g < n_q; ++g) {
