@@ -56,6 +56,7 @@ Context::Context(std::shared_ptr<const Model> model, int64_t n_ctx, ThreadPool& 
   kv_.n_seq = std::max<int32_t>(1, n_seq);
   kv_.n_ctx = std::max<int64_t>(1, n_ctx);
   kv_.kv_dim = hp.kv_dim();
+  kv_.head_dim = hp.head_dim;
   const size_t layer_bytes = static_cast<size_t>(kv_.n_seq * kv_.n_ctx) * kv_.row_bytes();
   kv_.k.assign(static_cast<size_t>(hp.n_layer), std::vector<uint8_t>(layer_bytes, 0));
   kv_.v.assign(static_cast<size_t>(hp.n_layer), std::vector<uint8_t>(layer_bytes, 0));
@@ -236,21 +237,24 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
 
 void Context::store_kv(int64_t layer, std::span<const BatchEntry> batch) {
   const int64_t kvd = kv_.kv_dim;
+  const int64_t hd = kv_.head_dim;
   const auto l = static_cast<size_t>(layer);
   for (size_t t = 0; t < batch.size(); ++t) {
-    const size_t at = kv_.offset(batch[t].seq, batch[t].pos);
-    const float* k = &k_[t * static_cast<size_t>(kvd)];
-    const float* v = &v_[t * static_cast<size_t>(kvd)];
-    if (kv_.type == KvType::F32) {
-      std::memcpy(&kv_.k[l][at], k, static_cast<size_t>(kvd) * sizeof(float));
-      std::memcpy(&kv_.v[l][at], v, static_cast<size_t>(kvd) * sizeof(float));
-      continue;
-    }
-    auto* kd = reinterpret_cast<uint16_t*>(&kv_.k[l][at]);
-    auto* vd = reinterpret_cast<uint16_t*>(&kv_.v[l][at]);
-    for (int64_t i = 0; i < kvd; ++i) {
-      kd[i] = fp32_to_fp16(k[i]);
-      vd[i] = fp32_to_fp16(v[i]);
+    for (int64_t h = 0; h < kvd / hd; ++h) {
+      const size_t at = kv_.offset(batch[t].seq, h, batch[t].pos);
+      const float* k = &k_[t * static_cast<size_t>(kvd) + static_cast<size_t>(h * hd)];
+      const float* v = &v_[t * static_cast<size_t>(kvd) + static_cast<size_t>(h * hd)];
+      if (kv_.type == KvType::F32) {
+        std::memcpy(&kv_.k[l][at], k, static_cast<size_t>(hd) * sizeof(float));
+        std::memcpy(&kv_.v[l][at], v, static_cast<size_t>(hd) * sizeof(float));
+        continue;
+      }
+      auto* kd = reinterpret_cast<uint16_t*>(&kv_.k[l][at]);
+      auto* vd = reinterpret_cast<uint16_t*>(&kv_.v[l][at]);
+      for (int64_t i = 0; i < hd; ++i) {
+        kd[i] = fp32_to_fp16(k[i]);
+        vd[i] = fp32_to_fp16(v[i]);
+      }
     }
   }
 }
@@ -273,7 +277,6 @@ void Context::attention(int64_t layer, std::span<const BatchEntry> batch) {
   for (const BatchEntry& e : batch) max_pos = std::max(max_pos, e.pos + 1);
   // Each item costs ~2 * positions * head_dim multiply-adds per query head; batch small ones.
   const int64_t grain = std::max<int64_t>(1, 16384 / (2 * max_pos * hd * per_part));
-  const size_t head_bytes = static_cast<size_t>(hd) * kv_type_size(kv_.type);
   const auto l = static_cast<size_t>(layer);
   pool_.run(n_tokens * items_per_token, grain, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
@@ -285,8 +288,8 @@ void Context::attention(int64_t layer, std::span<const BatchEntry> batch) {
       // only the last `window` of those (query p sees keys p - window < k <= p).
       const int64_t n_pos = e.pos + 1;
       const int64_t first = window > 0 ? std::max<int64_t>(0, n_pos - window) : 0;
-      const size_t at = kv_.offset(e.seq, 0) + static_cast<size_t>(kvh) * head_bytes;
-      const KvRows rows{kv_.k[l].data() + at, kv_.v[l].data() + at, kv_.row_bytes(), kv_.type};
+      const size_t at = kv_.offset(e.seq, kvh, 0);
+      const KvRows rows{kv_.k[l].data() + at, kv_.v[l].data() + at, kv_.head_bytes(), kv_.type};
       const int64_t qo = t * hp.q_dim() + h0 * hd;
       attend_group(shape, &q_[static_cast<size_t>(qo)], per_part, rows, first, n_pos, &att_[static_cast<size_t>(qo)]);
     }

@@ -15,18 +15,25 @@ namespace minerva {
 using Token = int32_t;
 
 // Keys and values of every layer, for n_seq independent sequences of up to n_ctx positions,
-// stored as `type` (F16 or F32).
+// stored as `type` (F16 or F32). Head-major: one KV head's positions are contiguous, so
+// attention at long contexts reads each head's keys and values as one sequential stream (the
+// hardware prefetchers follow it; a position-major layout made them jump by all heads' bytes).
 struct KVCache {
   KvType type = KvType::F16;
   int64_t n_seq = 0;
   int64_t n_ctx = 0;  // positions per sequence
   int64_t kv_dim = 0;
-  std::vector<std::vector<uint8_t>> k;  // per layer: (n_seq, n_ctx, kv_dim) elements of `type`
-  std::vector<std::vector<uint8_t>> v;  // per layer: (n_seq, n_ctx, kv_dim) elements of `type`
+  int64_t head_dim = 0;                 // kv_dim = KV heads * head_dim
+  std::vector<std::vector<uint8_t>> k;  // per layer: (n_seq, kv heads, n_ctx, head_dim) elements of `type`
+  std::vector<std::vector<uint8_t>> v;  // per layer: likewise
 
-  size_t row_bytes() const { return static_cast<size_t>(kv_dim) * kv_type_size(type); }
-  // Byte offset of (seq, pos)'s row in a layer's k or v.
-  size_t offset(int64_t seq, int64_t pos) const { return static_cast<size_t>(seq * n_ctx + pos) * row_bytes(); }
+  size_t row_bytes() const { return static_cast<size_t>(kv_dim) * kv_type_size(type); }  // one position, all heads
+  size_t head_bytes() const { return static_cast<size_t>(head_dim) * kv_type_size(type); }
+  // Byte offset of (seq, KV head, pos)'s head_dim elements in a layer's k or v; consecutive
+  // positions are head_bytes() apart.
+  size_t offset(int64_t seq, int64_t head, int64_t pos) const {
+    return static_cast<size_t>((seq * (kv_dim / head_dim) + head) * n_ctx + pos) * head_bytes();
+  }
   // Bytes of all layers' keys and values.
   size_t bytes() const { return 2 * k.size() * static_cast<size_t>(n_seq * n_ctx) * row_bytes(); }
 };
