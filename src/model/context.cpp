@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "kernels/attention_tile.h"
 #include "kernels/fp16.h"
 
 namespace minerva {
@@ -205,14 +207,20 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
     norm_rows(x_.data(), L.ffn_norm, xb_.data(), T, E, hp.rms_eps, pool_);
     matmul(L.ffn_gate, xb_.data(), T, gate_.data(), pool_);
     matmul(L.ffn_up, xb_.data(), T, up_.data(), pool_);
-    // One exp (or tanh) per FFN value: split across the threads like a matmul.
+    // One exp (or tanh) per FFN value: split across the threads like a matmul; SwiGLU's exps
+    // come from the vectorized exp of the attention kernels.
     const bool silu = hp.ffn_act == FfnAct::Silu;
+    const ExpRowFn exp_row = attn_kernels().exp;
     pool_.run(T * hp.n_ff, kElementwiseGrain, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        const float g = gate_[i];
-        // SwiGLU: silu(gate) * up; GeGLU: gelu(gate) * up.
-        gate_[i] = (silu ? g / (1.0f + std::exp(-g)) : gelu_tanh(g)) * up_[i];
+      if (!silu) {
+        for (int64_t i = i0; i < i1; ++i) gate_[i] = gelu_tanh(gate_[i]) * up_[i];  // GeGLU
+        return;
       }
+      thread_local std::vector<float> e;  // e^-gate for the chunk
+      e.resize(static_cast<size_t>(i1 - i0));
+      for (int64_t i = i0; i < i1; ++i) e[static_cast<size_t>(i - i0)] = -gate_[i];
+      exp_row(e.data(), e.data(), i1 - i0);
+      for (int64_t i = i0; i < i1; ++i) gate_[i] = gate_[i] / (1.0f + e[static_cast<size_t>(i - i0)]) * up_[i];
     });
     matmul(L.ffn_down, gate_.data(), T, ffn_out_.data(), pool_);
     if (L.post_ffn_norm != nullptr) {
