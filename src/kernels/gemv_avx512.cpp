@@ -65,10 +65,10 @@ __m512i load_words(const WordIdx& idx) { return _mm512_loadu_si512(idx.w); }
 __m512 scales16(__m512i words) { return _mm512_cvtph_ps(_mm512_castsi512_si256(words)); }
 
 // One type's step: codes(group) gives the unsigned low-half and high-half code registers and
-// the block scales; kOffsetShift is log2 of the code offset (q - 2^shift is the value).
+// the block scales; kActQuantize writes the activation layout with the type's code offset.
 struct Q4_0Step {
   static constexpr int kGroupBytes = 4 * static_cast<int>(sizeof(BlockQ4_0));
-  static constexpr int kOffsetShift = 3;
+  static constexpr QuantizeActFn kActQuantize = scalar::quantize_act_q8a4_off8;
   __m512i code_idx = load_words(code_words(sizeof(BlockQ4_0), 2, 8));
   __m512i scale_idx = load_words(scale_words(sizeof(BlockQ4_0), 8));
 
@@ -87,7 +87,7 @@ struct Q4_0Step {
 // 16..31 for the high), set with a byte-masked OR; offset 16.
 struct Q5_0Step {
   static constexpr int kGroupBytes = 4 * static_cast<int>(sizeof(BlockQ5_0));
-  static constexpr int kOffsetShift = 4;
+  static constexpr QuantizeActFn kActQuantize = scalar::quantize_act_q8a4_off16;
   static constexpr int kZ1 = kGroupBytes - 64;
   __m512i code_idx = load_words(code_words(sizeof(BlockQ5_0), 6, kZ1));
   __m512i scale_idx = load_words(scale_words(sizeof(BlockQ5_0), kZ1));
@@ -115,7 +115,7 @@ struct Q5_0Step {
 // Q8_0: 34-byte blocks of signed codes, made unsigned by flipping the top bit (q + 128).
 struct Q8_0Step {
   static constexpr int kGroupBytes = 4 * static_cast<int>(sizeof(BlockQ8_0));
-  static constexpr int kOffsetShift = 7;
+  static constexpr QuantizeActFn kActQuantize = scalar::quantize_act_q8a4_off128;
   __m512i scale_idx = load_words(scale_words(sizeof(BlockQ8_0), 64));
 
   static __m512i pair(const uint8_t* a, const uint8_t* b) {
@@ -165,7 +165,7 @@ struct Legacy {
         step.codes(wg, lo, hi, dw);
         for (int t = 0; t < NT; ++t) {
           const auto& a = reinterpret_cast<const BlockQ8A4*>(act + static_cast<size_t>(t) * act_stride)[g];
-          __m512i p = _mm512_slli_epi32(_mm512_loadu_si512(a.neg_sum), Step::kOffsetShift);
+          __m512i p = _mm512_loadu_si512(a.corr);  // the code offset's share, from the activation layout
           p = _mm512_dpbusd_epi32(p, lo, _mm512_loadu_si512(a.lo));
           p = _mm512_dpbusd_epi32(p, hi, _mm512_loadu_si512(a.hi));
           acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, _mm512_loadu_ps(a.d)), acc[t]);
@@ -339,7 +339,9 @@ void add_gemv(TensorType type, TypeKernels& k) {
       k.gemv = type == TensorType::Q4_0   ? gemv<Legacy<Q4_0Step>>
                : type == TensorType::Q5_0 ? gemv<Legacy<Q5_0Step>>
                                           : gemv<Legacy<Q8_0Step>>;
-      k.gemv_quantize_act = scalar::quantize_act_q8a4;
+      k.gemv_quantize_act = type == TensorType::Q4_0   ? Q4_0Step::kActQuantize
+                            : type == TensorType::Q5_0 ? Q5_0Step::kActQuantize
+                                                       : Q8_0Step::kActQuantize;
       k.gemv_group_elems = kQ8A4Elems;
       k.gemv_group_bytes = sizeof(BlockQ8A4);
       return;

@@ -18,8 +18,12 @@ namespace scalar {
 // x[0..n) -> n / 32 BlockQ8A blocks (n a multiple of 32).
 void quantize_act_q8a(const float* x, uint8_t* dst, int64_t n);
 // x[0..n) -> n / 128 BlockQ8A4 groups (n a multiple of 128): the same quantization as
-// quantize_act_q8a, re-laid for the AVX-512 decode GEMV.
-void quantize_act_q8a4(const float* x, uint8_t* dst, int64_t n);
+// quantize_act_q8a, re-laid for the AVX-512 decode GEMV against weights whose unsigned codes
+// carry an offset of 2^offset_shift; one function per weight type's offset.
+void quantize_act_q8a4(const float* x, uint8_t* dst, int64_t n, int offset_shift);
+void quantize_act_q8a4_off8(const float* x, uint8_t* dst, int64_t n);    // Q4_0
+void quantize_act_q8a4_off16(const float* x, uint8_t* dst, int64_t n);   // Q5_0
+void quantize_act_q8a4_off128(const float* x, uint8_t* dst, int64_t n);  // Q8_0 (codes + 128)
 // x[0..n) -> n / 256 BlockQ8_K blocks (n a multiple of 256).
 void quantize_act_q8k(const float* x, uint8_t* dst, int64_t n);
 

@@ -206,7 +206,7 @@ void quantize_act_q8a(const float* x, uint8_t* dst, int64_t n) {
   }
 }
 
-void quantize_act_q8a4(const float* x, uint8_t* dst, int64_t n) {
+void quantize_act_q8a4(const float* x, uint8_t* dst, int64_t n, int offset_shift) {
   auto* y = reinterpret_cast<BlockQ8A4*>(dst);
   for (int64_t g = 0; g < n / kQ8A4Elems; ++g, x += kQ8A4Elems) {
     BlockQ8A blocks[4];
@@ -218,12 +218,16 @@ void quantize_act_q8a4(const float* x, uint8_t* dst, int64_t n) {
       for (int q = 0; q < 4; ++q) {
         int32_t sum = 0;
         for (int l = 0; l < 4; ++l) sum += blocks[b].qs[4 * q + l] + blocks[b].qs[16 + 4 * q + l];
-        out.neg_sum[4 * b + q] = -sum;
+        out.corr[4 * b + q] = -sum * (1 << offset_shift);
         out.d[4 * b + q] = blocks[b].d;
       }
     }
   }
 }
+
+void quantize_act_q8a4_off8(const float* x, uint8_t* dst, int64_t n) { quantize_act_q8a4(x, dst, n, 3); }
+void quantize_act_q8a4_off16(const float* x, uint8_t* dst, int64_t n) { quantize_act_q8a4(x, dst, n, 4); }
+void quantize_act_q8a4_off128(const float* x, uint8_t* dst, int64_t n) { quantize_act_q8a4(x, dst, n, 7); }
 
 void quantize_act_q8k(const float* x, uint8_t* dst, int64_t n) {
   auto* y = reinterpret_cast<BlockQ8_K*>(dst);

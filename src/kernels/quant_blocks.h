@@ -117,12 +117,13 @@ struct BlockQ8A {
 // weight blocks per step: lo holds values 0..15 of each block (block b at bytes 16b..16b+15),
 // hi values 16..31, so the low and high nibbles of four Q4_0 blocks meet their activations
 // without shuffles. 32-bit lane l (block l / 4, byte quad l % 4) of a dot over lo and hi
-// covers qs[4(l%4) .. +3] and qs[16 + 4(l%4) .. +3]; neg_sum[l] is minus their sum (the code
-// offset correction is offset * neg_sum) and d[l] the block's scale. 256 bytes.
+// covers qs[4(l%4) .. +3] and qs[16 + 4(l%4) .. +3]; corr[l] is minus their sum times the code
+// offset of the weight type the layout is made for (8 for Q4_0, 16 for Q5_0, 128 for Q8_0 as
+// unsigned codes): the dot's starting value; d[l] is the block's scale. 256 bytes.
 struct BlockQ8A4 {
   int8_t lo[64];
   int8_t hi[64];
-  int32_t neg_sum[16];
+  int32_t corr[16];
   float d[16];
 };
 inline constexpr int kQ8A4Elems = 4 * kQK;

@@ -9,6 +9,7 @@
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__F16C__)
 #include <immintrin.h>
 
+#include "kernels/qdot.h"
 #include "kernels/quant_blocks.h"
 
 // GCC 12's AVX-512 intrinsics start some results from _mm512_undefined_*(), which its
@@ -68,6 +69,7 @@ void quantize_act_q8a(const float* x, uint8_t* dst, int64_t n) {
   }
 }
 
+template <int Shift>
 void quantize_act_q8a4(const float* x, uint8_t* dst, int64_t n) {
   auto* y = reinterpret_cast<BlockQ8A4*>(dst);
   for (int64_t g = 0; g < n / kQ8A4Elems; ++g) {
@@ -76,11 +78,11 @@ void quantize_act_q8a4(const float* x, uint8_t* dst, int64_t n) {
       const Block32 blk = quantize32(x);
       store16(out.lo + 16 * b, blk.q0);
       store16(out.hi + 16 * b, blk.q1);
-      // Lane l of q0 + q1 is q[l] + q[16 + l]; each group of 4 lanes is one neg_sum entry.
+      // Lane l of q0 + q1 is q[l] + q[16 + l]; each group of 4 lanes is one corr entry.
       alignas(64) int32_t pair[16];
       _mm512_store_si512(pair, _mm512_add_epi32(blk.q0, blk.q1));
       for (int q = 0; q < 4; ++q) {
-        out.neg_sum[4 * b + q] = -(pair[4 * q] + pair[4 * q + 1] + pair[4 * q + 2] + pair[4 * q + 3]);
+        out.corr[4 * b + q] = -(pair[4 * q] + pair[4 * q + 1] + pair[4 * q + 2] + pair[4 * q + 3]) * (1 << Shift);
         out.d[4 * b + q] = blk.d;
       }
     }
@@ -124,7 +126,9 @@ void quantize_act_q8k(const float* x, uint8_t* dst, int64_t n) {
 void add_act_quantizers(TypeKernels& k) {
   if (k.quantize_act != nullptr && k.act_block_elems == kQK) k.quantize_act = quantize_act_q8a;
   if (k.quantize_act != nullptr && k.act_block_elems == kQKK) k.quantize_act = quantize_act_q8k;
-  if (k.gemv_quantize_act != nullptr && k.gemv_group_elems == kQ8A4Elems) k.gemv_quantize_act = quantize_act_q8a4;
+  if (k.gemv_quantize_act == scalar::quantize_act_q8a4_off8) k.gemv_quantize_act = quantize_act_q8a4<3>;
+  if (k.gemv_quantize_act == scalar::quantize_act_q8a4_off16) k.gemv_quantize_act = quantize_act_q8a4<4>;
+  if (k.gemv_quantize_act == scalar::quantize_act_q8a4_off128) k.gemv_quantize_act = quantize_act_q8a4<7>;
   if (k.gemv_quantize_act != nullptr && k.gemv_group_elems == kQKK) k.gemv_quantize_act = quantize_act_q8k;
 }
 

@@ -611,7 +611,7 @@ TEST(Quant, ActivationQuantizersMatchScalarBytes) {
   add([](int64_t i) { return static_cast<float>(i % 5) * 1e-40f; });           // scale 1/d overflows
   add([](int64_t i) { return i % 2 ? 3.0f : -3.0f; });                         // ties for the largest magnitude
   add([](int64_t i) { return static_cast<float>(i % 255) - 127.0f + 0.5f; });  // halfway codes
-  for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K}) {
+  for (TensorType type : {TensorType::Q4_0, TensorType::Q5_0, TensorType::Q8_0, TensorType::Q4_K}) {
     const TypeKernels* ref = type_kernels(type, Isa::Scalar);
     for (Isa isa : kAllIsas) {
       const TypeKernels* k = type_kernels(type, isa);
@@ -625,8 +625,10 @@ TEST(Quant, ActivationQuantizersMatchScalarBytes) {
         if (k->gemv_quantize_act == nullptr) continue;
         const size_t gbytes = static_cast<size_t>(n / k->gemv_group_elems) * k->gemv_group_bytes;
         std::vector<uint8_t> gwant(gbytes), ggot(gbytes, 0xAB);
-        const QuantizeActFn scalar_gemv =
-            k->gemv_group_elems == kQKK ? scalar::quantize_act_q8k : scalar::quantize_act_q8a4;
+        const QuantizeActFn scalar_gemv = type == TensorType::Q4_K   ? scalar::quantize_act_q8k
+                                          : type == TensorType::Q4_0 ? scalar::quantize_act_q8a4_off8
+                                          : type == TensorType::Q5_0 ? scalar::quantize_act_q8a4_off16
+                                                                     : scalar::quantize_act_q8a4_off128;
         scalar_gemv(cases[c].data(), gwant.data(), n);
         k->gemv_quantize_act(cases[c].data(), ggot.data(), n);
         EXPECT_EQ(ggot, gwant) << tensor_type_name(type) << " " << isa_name(isa) << " GEMV layout, case " << c;
