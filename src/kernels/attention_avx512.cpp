@@ -195,34 +195,10 @@ void pv(const AttnTile& t, const float* s, int64_t g0, float* out) {
 
 template <bool F16>
 void pv_heads(const AttnTile& t, const float* s, float* out) {
-  for (int64_t g0 = 0; g0 < t.n_q; g0 += 8) {
-    switch (t.n_q - g0 < 8 ? t.n_q - g0 : 8) {
-      case 1:
-        pv<1, F16>(t, s, g0, out);
-        break;
-      case 2:
-        pv<2, F16>(t, s, g0, out);
-        break;
-      case 3:
-        pv<3, F16>(t, s, g0, out);
-        break;
-      case 4:
-        pv<4, F16>(t, s, g0, out);
-        break;
-      case 5:
-        pv<5, F16>(t, s, g0, out);
-        break;
-      case 6:
-        pv<6, F16>(t, s, g0, out);
-        break;
-      case 7:
-        pv<7, F16>(t, s, g0, out);
-        break;
-      default:
-        pv<8, F16>(t, s, g0, out);
-        break;
-    }
-  }
+  using Fn = void (*)(const AttnTile&, const float*, int64_t, float*);
+  static constexpr Fn kByHeads[] = {pv<1, F16>, pv<2, F16>, pv<3, F16>, pv<4, F16>,
+                                    pv<5, F16>, pv<6, F16>, pv<7, F16>, pv<8, F16>};
+  for (int64_t g0 = 0; g0 < t.n_q; g0 += 8) kByHeads[(t.n_q - g0 < 8 ? t.n_q - g0 : 8) - 1](t, s, g0, out);
 }
 
 void scores(const AttnTile& t, float* s) {

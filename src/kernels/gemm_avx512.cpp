@@ -127,14 +127,26 @@ __m512i gather(__mmask16 mask, __m512i offsets, const uint8_t* base) {
 
 __mmask16 lanes_left(int64_t left) { return static_cast<__mmask16>(left >= kLanes ? 0xFFFF : (1u << left) - 1); }
 
+// Cell c of a row of 32-value blocks: which lanes hold blocks, where the cell starts, and each
+// lane's byte offset from there (block b at b * sizeof(Block)).
+struct Cell {
+  __mmask16 mask;
+  const uint8_t* base;
+  __m512i offsets;
+};
+
+template <typename Block>
+Cell cell_of(const uint8_t* row, int64_t nb, int64_t c) {
+  return {lanes_left(nb - c * kLanes), row + static_cast<size_t>(c * kLanes) * sizeof(Block),
+          _mm512_mullo_epi32(lane_index(), _mm512_set1_epi32(sizeof(Block)))};
+}
+
 struct Q4_0Cols {
   static constexpr bool kHasMin = false;
   static constexpr int kSlices = 8;
   static int64_t cells(int64_t n) { return static_cast<int64_t>(cells_of(n)); }
   static void prepare(const uint8_t* row, int64_t nb, int64_t c, uint8_t* e) {
-    const __mmask16 mask = lanes_left(nb - c * kLanes);
-    const uint8_t* g = row + static_cast<size_t>(c * kLanes) * sizeof(BlockQ4_0);
-    const __m512i base = _mm512_mullo_epi32(lane_index(), _mm512_set1_epi32(sizeof(BlockQ4_0)));
+    const auto [mask, g, base] = cell_of<BlockQ4_0>(row, nb, c);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (int k = 0; k < 4; ++k) {
       const __m512i q = gather(mask, _mm512_add_epi32(base, _mm512_set1_epi32(2 + 4 * k)), g);
@@ -153,9 +165,7 @@ struct Q5_0Cols {
   static constexpr int kSlices = 8;
   static int64_t cells(int64_t n) { return static_cast<int64_t>(cells_of(n)); }
   static void prepare(const uint8_t* row, int64_t nb, int64_t c, uint8_t* e) {
-    const __mmask16 mask = lanes_left(nb - c * kLanes);
-    const uint8_t* g = row + static_cast<size_t>(c * kLanes) * sizeof(BlockQ5_0);
-    const __m512i base = _mm512_mullo_epi32(lane_index(), _mm512_set1_epi32(sizeof(BlockQ5_0)));
+    const auto [mask, g, base] = cell_of<BlockQ5_0>(row, nb, c);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i qh = gather(mask, _mm512_add_epi32(base, _mm512_set1_epi32(offsetof(BlockQ5_0, qh))), g);
     for (int j = 0; j < kSlices; ++j) {
@@ -176,9 +186,7 @@ struct Q8_0Cols {
   static constexpr int kSlices = 8;
   static int64_t cells(int64_t n) { return static_cast<int64_t>(cells_of(n)); }
   static void prepare(const uint8_t* row, int64_t nb, int64_t c, uint8_t* e) {
-    const __mmask16 mask = lanes_left(nb - c * kLanes);
-    const uint8_t* g = row + static_cast<size_t>(c * kLanes) * sizeof(BlockQ8_0);
-    const __m512i base = _mm512_mullo_epi32(lane_index(), _mm512_set1_epi32(sizeof(BlockQ8_0)));
+    const auto [mask, g, base] = cell_of<BlockQ8_0>(row, nb, c);
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));  // signed codes + 128
     for (int j = 0; j < kSlices; ++j) {
       const __m512i q = gather(mask, _mm512_add_epi32(base, _mm512_set1_epi32(2 + 4 * j)), g);
