@@ -392,14 +392,8 @@ void quantize_row_q3_k(const float* x, uint8_t* dst, int64_t n) {
     BlockQ3_K blk{};
     std::array<int8_t, kQKK> L{};
     std::array<float, 16> scales{};
-    float max_scale = 0.0f, amax = 0.0f;
-    for (int j = 0; j < 16; ++j) {
-      scales[j] = fit_scale_symmetric_iterative(16, 4, x + 16 * j, L.data() + 16 * j);
-      if (std::fabs(scales[j]) > amax) {
-        amax = std::fabs(scales[j]);
-        max_scale = scales[j];
-      }
-    }
+    for (int j = 0; j < 16; ++j) scales[j] = fit_scale_symmetric_iterative(16, 4, x + 16 * j, L.data() + 16 * j);
+    const float max_scale = signed_absmax(scales.data(), 16);
     if (max_scale != 0.0f) {
       // 6-bit scales stored + 32; the largest-magnitude one maps to -32, so d takes its sign.
       const float iscale = -32.0f / max_scale;
@@ -480,15 +474,9 @@ void quantize_row_q6_k(const float* x, uint8_t* dst, int64_t n) {
     BlockQ6_K blk{};
     std::array<uint8_t, kQKK> L{};
     std::array<float, 16> scales{};
-    float max_scale = 0.0f, max_abs_scale = 0.0f;
-    for (int ib = 0; ib < 16; ++ib) {
-      scales[ib] = fit_scale_symmetric(16, 32, x + 16 * ib, L.data() + 16 * ib);
-      if (std::fabs(scales[ib]) > max_abs_scale) {
-        max_abs_scale = std::fabs(scales[ib]);
-        max_scale = scales[ib];
-      }
-    }
-    if (max_abs_scale >= kGroupMaxEps) {
+    for (int ib = 0; ib < 16; ++ib) scales[ib] = fit_scale_symmetric(16, 32, x + 16 * ib, L.data() + 16 * ib);
+    const float max_scale = signed_absmax(scales.data(), 16);
+    if (std::fabs(max_scale) >= kGroupMaxEps) {
       const float iscale = -128.0f / max_scale;
       blk.d = fp32_to_fp16(1.0f / iscale);
       for (int ib = 0; ib < 16; ++ib)
