@@ -57,6 +57,8 @@ void BM_Matmul(benchmark::State& state, TensorType type) {
 void shapes(benchmark::internal::Benchmark* b) {
   b->Args({8192, 2048, 1})
       ->Args({8192, 2048, 4})
+      ->Args({8192, 2048, 8})
+      ->Args({8192, 2048, 15})
       ->Args({2048, 2048, 64})
       ->Args({2048, 8192, 256})
       ->Unit(benchmark::kMillisecond);

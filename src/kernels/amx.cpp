@@ -13,6 +13,7 @@
 
 #include <cstring>
 
+#include "kernels/amx_tile.h"
 #include "kernels/quant_blocks.h"
 
 // GCC 12's AVX-512 intrinsics start some results from _mm512_undefined_*(), which its
@@ -28,14 +29,6 @@ using namespace quant;
 constexpr int kTile = 16;  // rows of weights and of activations per tile
 
 float half(uint16_t h) { return _cvtsh_ss(h); }
-
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
 
 // Tiles 0/3: 16 x 16 int32 results; 1/4: 16 weight rows x 32 code bytes; 2/5: activations, 8
 // rows of (16 tokens x 4 consecutive bytes), the layout TDPBUSD wants for its second operand.
@@ -53,9 +46,7 @@ void configure_tiles() {
     c.rows[t] = kQK / 4;
     c.colsb[t] = kTile * 4;
   }
-  // GCC 12 does not see ldtilecfg read the struct and drops the stores above without this.
-  __asm__ volatile("" : : "r"(&c) : "memory");
-  _tile_loadconfig(&c);
+  load_tile_config(c);
 }
 
 // out[0..16) = low nibbles of qs[0..16), out[16..32) = the high nibbles.
@@ -230,8 +221,7 @@ void configure_tiles_k(int group) {
     c.rows[t] = static_cast<uint8_t>(group / 4);
     c.colsb[t] = kTile * 4;
   }
-  __asm__ volatile("" : : "r"(&c) : "memory");
-  _tile_loadconfig(&c);
+  load_tile_config(c);
 }
 
 void scales_mins_k4(const uint8_t* q, int* sc, int* mn) {
@@ -453,6 +443,7 @@ TypeKernels kernels(TensorType type) {
     default:
       return k;
   }
+  add_small_gemm(type, k);
   // The 32-value types share one packing, Q4_K and Q5_K another (32-value groups).
   const bool k_type = type == TensorType::Q4_K || type == TensorType::Q5_K;
   k.gemm_pack = k_type ? pack_k<Q4_KU::group> : pack;

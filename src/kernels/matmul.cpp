@@ -77,12 +77,23 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
     for (int64_t t = t0; t < t1; ++t) k.quantize_act(x + t * cols, act_data + static_cast<size_t>(t) * act_row, cols);
   });
 
-  // With a GEMM kernel (AMX) the whole 16 x 16 tiles go to it; the leftover rows and tokens
-  // (and everything without one) take the qdot tiles below.
-  int64_t gemm_rows = 0, gemm_tokens = 0;
-  if (k.gemm != nullptr && n_tokens >= kGemmTile && rows >= kGemmTile) {
-    gemm_rows = rows / kGemmTile * kGemmTile;
-    gemm_tokens = n_tokens / kGemmTile * kGemmTile;
+  // With GEMM kernels (AMX) whole 16-row tiles take the tokens: the GEMM every whole group of 16
+  // tokens, the small-batch GEMM the rest when there are enough of them. The leftover rows and
+  // tokens (and everything without one) take the GEMV or the qdot tiles below.
+  const int64_t tile_rows = rows / kGemmTile * kGemmTile;
+  const int64_t gemm_tokens = k.gemm != nullptr ? n_tokens / kGemmTile * kGemmTile : 0;
+  const int64_t small_tokens =
+      k.gemm_small != nullptr && n_tokens - gemm_tokens >= kGemmSmallMinTokens ? n_tokens - gemm_tokens : 0;
+  const int64_t gemm_rows = gemm_tokens + small_tokens > 0 ? tile_rows : 0;
+  auto run_tiles = [&](GemmFn fn, const uint8_t* packed_data, int64_t t0, int64_t n_tok) {
+    pool.run(gemm_rows / kGemmTile, 1, [&](int64_t b0, int64_t b1) {
+      thread_local std::vector<uint8_t> scratch;  // each thread's unpacked weight tiles
+      scratch.resize(kGemmScratchPerValue * kGemmRowTiles * static_cast<size_t>(cols));
+      fn(cols, w.row(b0 * kGemmTile), w.row_bytes, (b1 - b0) * kGemmTile, packed_data, n_tok, scratch.data(),
+         y + t0 * rows + b0 * kGemmTile, static_cast<size_t>(rows));
+    });
+  };
+  if (gemm_rows > 0 && gemm_tokens > 0) {
     // Activations into the tile layout once, token groups in parallel; then row tiles.
     thread_local std::vector<uint8_t> packed;
     packed.resize(k.gemm_pack_bytes(cols, gemm_tokens));
@@ -91,13 +102,16 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
       k.gemm_pack(cols, act_data + static_cast<size_t>(g0 * kGemmTile) * act_row, act_row, (g1 - g0) * kGemmTile,
                   packed_data + k.gemm_pack_bytes(cols, g0 * kGemmTile));
     });
-    pool.run(gemm_rows / kGemmTile, 1, [&](int64_t b0, int64_t b1) {
-      thread_local std::vector<uint8_t> scratch;  // each thread's unpacked weight tile
-      scratch.resize(kGemmScratchPerValue * kGemmRowTiles * static_cast<size_t>(cols));
-      k.gemm(cols, w.row(b0 * kGemmTile), w.row_bytes, (b1 - b0) * kGemmTile, packed_data, gemm_tokens, scratch.data(),
-             y + b0 * kGemmTile, static_cast<size_t>(rows));
-    });
+    run_tiles(k.gemm, packed_data, 0, gemm_tokens);
   }
+  if (gemm_rows > 0 && small_tokens > 0) {
+    thread_local std::vector<uint8_t> packed;
+    packed.resize(k.gemm_small_pack_bytes(cols, small_tokens));
+    k.gemm_small_pack(cols, act_data + static_cast<size_t>(gemm_tokens) * act_row, act_row, small_tokens,
+                      packed.data());
+    run_tiles(k.gemm_small, packed.data(), gemm_tokens, small_tokens);
+  }
+  const int64_t tile_tokens = gemm_rows > 0 ? gemm_tokens + small_tokens : 0;  // done for rows < gemm_rows
 
   const int64_t row_block = std::clamp<int64_t>(static_cast<int64_t>(kRowBlockBytes / w.row_bytes), 1, 64);
   const int64_t token_block =
@@ -123,19 +137,19 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
   };
   // Enough rows per chunk that a thread's share is worth a wake-up (~16K multiply-adds).
   auto grain_for = [&](int64_t n_tok) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols * n_tok)); };
-  if (gemm_rows > 0 && gemm_tokens < n_tokens && gemv_ok(w, k)) {  // leftover tokens, every row
-    matmul_gemv(w, k, x + gemm_tokens * cols, n_tokens - gemm_tokens, y + gemm_tokens * rows, pool);
+  if (gemm_rows > 0 && tile_tokens < n_tokens && gemv_ok(w, k)) {  // leftover tokens, every row
+    matmul_gemv(w, k, x + tile_tokens * cols, n_tokens - tile_tokens, y + tile_tokens * rows, pool);
     if (gemm_rows < rows) {
-      pool.run(rows - gemm_rows, grain_for(gemm_tokens),
-               [&](int64_t r0, int64_t r1) { qdot_range(gemm_rows + r0, gemm_rows + r1, 0, gemm_tokens); });
+      pool.run(rows - gemm_rows, grain_for(tile_tokens),
+               [&](int64_t r0, int64_t r1) { qdot_range(gemm_rows + r0, gemm_rows + r1, 0, tile_tokens); });
     }
     return;
   }
-  if (gemm_rows > 0 && gemm_tokens < n_tokens) {  // leftover tokens of the GEMM rows
-    pool.run(gemm_rows, grain_for(n_tokens - gemm_tokens),
-             [&](int64_t r0, int64_t r1) { qdot_range(r0, r1, gemm_tokens, n_tokens); });
+  if (gemm_rows > 0 && tile_tokens < n_tokens) {  // leftover tokens of the tile rows
+    pool.run(gemm_rows, grain_for(n_tokens - tile_tokens),
+             [&](int64_t r0, int64_t r1) { qdot_range(r0, r1, tile_tokens, n_tokens); });
   }
-  if (gemm_rows < rows) {  // rows no GEMM covered, every token
+  if (gemm_rows < rows) {  // rows no tile covered, every token
     pool.run(rows - gemm_rows, grain_for(n_tokens),
              [&](int64_t r0, int64_t r1) { qdot_range(gemm_rows + r0, gemm_rows + r1, 0, n_tokens); });
   }
@@ -168,8 +182,9 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
     std::memset(y, 0, static_cast<size_t>(rows * n_tokens) * sizeof(float));  // unsupported: a caller bug
     return;
   }
-  // The GEMV takes everything but whole 16 x 16 tiles of a GEMM kernel (AMX).
-  const bool gemm_tiles = k->gemm != nullptr && n_tokens >= kGemmTile && rows >= kGemmTile;
+  // The GEMV takes everything but what a GEMM kernel (AMX) has tiles for.
+  const bool gemm_tiles = rows >= kGemmTile && ((k->gemm != nullptr && n_tokens >= kGemmTile) ||
+                                                (k->gemm_small != nullptr && n_tokens >= kGemmSmallMinTokens));
   if (gemv_ok(w, *k) && !gemm_tiles) {
     matmul_gemv(w, *k, x, n_tokens, y, pool);
     return;

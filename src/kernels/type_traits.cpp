@@ -96,6 +96,11 @@ Table overlay(Table t, Variant variant) {
       slot.gemm_pack = k.gemm_pack;
       slot.gemm_pack_bytes = k.gemm_pack_bytes;
     }
+    if (k.gemm_small != nullptr) {
+      slot.gemm_small = k.gemm_small;
+      slot.gemm_small_pack = k.gemm_small_pack;
+      slot.gemm_small_pack_bytes = k.gemm_small_pack_bytes;
+    }
     if (k.gemv != nullptr) {
       slot.gemv = k.gemv;
       slot.gemv_quantize_act = k.gemv_quantize_act;

@@ -538,14 +538,44 @@ TEST_P(QuantTypeTest, GemmAndMatmulTilesMatchScalarIntegerDot) {
         }
       }
     }
+    // The small-batch GEMM (AMX) for fewer tokens than a tile, on whole 16-row tiles.
+    for (Isa isa : kAllIsas) {
+      const TypeKernels* k = type_kernels(type, isa);
+      if (k == nullptr || k->gemm_small == nullptr) continue;
+      for (int64_t small : {1, 6, 8, 9, 15}) {
+        std::vector<float> y(want.size(), -1.0f);
+        std::vector<uint8_t> packed(k->gemm_small_pack_bytes(cols, small));
+        std::vector<uint8_t> scratch(kGemmScratchPerValue * kGemmRowTiles * cols);
+        k->gemm_small_pack(cols, act.data() + 3 * act_row, act_row, small, packed.data());
+        k->gemm_small(cols, b.bytes.data(), row_bytes, 32, packed.data(), small, scratch.data(), y.data(),
+                      static_cast<size_t>(rows));
+        for (int64_t t = 0; t < n_tok; ++t) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const size_t i = static_cast<size_t>(t * rows + r);
+            if (t >= small || r >= 32) {
+              ASSERT_EQ(y[i], -1.0f) << isa_name(isa) << " wrote outside its tiles: row " << r << " token " << t;
+              continue;
+            }
+            const size_t ref_i = static_cast<size_t>((t + 3) * rows + r);
+            ASSERT_NEAR(y[i], want[ref_i], 1e-5 * scale[ref_i])
+                << isa_name(isa) << " small batch of " << small << ", row " << r << " token " << t;
+          }
+        }
+      }
+    }
     // matmul at the active level: GEMM tiles where it has them, qdot for the rest (a type whose
     // level has a vector float dot but no vector integer one takes the float path instead).
+    // 37 tokens: two whole tiles and a GEMV tail; 8 and 24: a small-batch GEMM alone and after a tile.
     if (type_kernels(type)->qdot == nullptr) continue;
     ThreadPool pool(2);
     MatrixView m{type, cols, rows, row_bytes, b.bytes.data()};
-    std::vector<float> y(want.size());
-    matmul(m, x.data(), n_tok, y.data(), pool);
-    for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], want[i], 1e-5 * scale[i]) << "matmul element " << i;
+    for (int64_t nt : {n_tok, int64_t{8}, int64_t{24}}) {
+      std::vector<float> y(static_cast<size_t>(rows * nt));
+      matmul(m, x.data(), nt, y.data(), pool);
+      for (size_t i = 0; i < y.size(); ++i) {
+        ASSERT_NEAR(y[i], want[i], 1e-5 * scale[i]) << "matmul of " << nt << " tokens, element " << i;
+      }
+    }
   }
 }
 
