@@ -72,6 +72,70 @@ struct Legacy {
   }
 };
 
+// Four tokens of the 32-value types against BlockQ8A4x4 activations: the dots of the step's four
+// blocks with the four tokens end in lanes 4 * block + token, so one convert, multiply and
+// multiply-add per step serve all four tokens (the per-token kernel pays them per token and
+// is bound by the one port that does both VPDPBUSD and the convert). The price is a dword
+// broadcast of the weights per VPDPBUSD (VPSHUFD, another port).
+template <typename Step>
+void rows_quad(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t /*act_stride*/,
+               int /*n_tok*/, float* y, size_t y_stride) {
+  const Step step;
+  const int64_t groups = n / kQ8A4Elems;
+  const auto* a = reinterpret_cast<const BlockQ8A4x4*>(act);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t g = 0; g < groups; ++g) {
+      const uint8_t* wg = row + g * Step::kGroupBytes;
+      prefetch_ahead<Step::kGroupBytes>(wg);
+      __m512i lo, hi;
+      __m512 dw;
+      step.codes(wg, lo, hi, dw);
+      const BlockQ8A4x4& x = a[g];
+      // Two dependency chains (low and high halves) of four VPDPBUSD each.
+      __m512i p = _mm512_loadu_si512(x.corr);
+      __m512i q = _mm512_setzero_si512();
+      p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_AAAA), _mm512_loadu_si512(x.x[0]));
+      q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_AAAA), _mm512_loadu_si512(x.x[4]));
+      p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_BBBB), _mm512_loadu_si512(x.x[1]));
+      q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_BBBB), _mm512_loadu_si512(x.x[5]));
+      p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_CCCC), _mm512_loadu_si512(x.x[2]));
+      q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_CCCC), _mm512_loadu_si512(x.x[6]));
+      p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_DDDD), _mm512_loadu_si512(x.x[3]));
+      q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_DDDD), _mm512_loadu_si512(x.x[7]));
+      const __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(p, q));
+      acc = _mm512_fmadd_ps(v, _mm512_mul_ps(dw, _mm512_loadu_ps(x.d)), acc);
+    }
+    // Token t: the sum of lanes t, 4 + t, 8 + t, 12 + t.
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(acc), _mm512_extractf32x8_ps(acc, 1));
+    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    alignas(16) float out[4];
+    _mm_store_ps(out, s4);
+    for (int t = 0; t < 4; ++t) y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(r)] = out[t];
+  }
+}
+
+// Four tokens' BlockQ8A4 rows into BlockQ8A4x4 groups.
+void pack_quad(int64_t n, const uint8_t* act, size_t act_stride, uint8_t* dst) {
+  auto* out = reinterpret_cast<BlockQ8A4x4*>(dst);
+  for (int64_t g = 0; g < n / kQ8A4Elems; ++g) {
+    BlockQ8A4x4& o = out[g];
+    for (int t = 0; t < 4; ++t) {
+      const auto& a = reinterpret_cast<const BlockQ8A4*>(act + static_cast<size_t>(t) * act_stride)[g];
+      for (int b = 0; b < 4; ++b) {
+        const int lane = 4 * b + t;
+        for (int k = 0; k < 4; ++k) {
+          __builtin_memcpy(o.x[k] + 4 * lane, a.lo + 16 * b + 4 * k, 4);
+          __builtin_memcpy(o.x[4 + k] + 4 * lane, a.hi + 16 * b + 4 * k, 4);
+        }
+        o.corr[lane] = a.corr[4 * b] + a.corr[4 * b + 1] + a.corr[4 * b + 2] + a.corr[4 * b + 3];
+        o.d[lane] = a.d[4 * b];
+      }
+    }
+  }
+}
+
 float half(uint16_t h) { return _cvtsh_ss(h); }
 
 const BlockQ8_K* act_k(const uint8_t* act, size_t act_stride, int t) {
@@ -238,6 +302,11 @@ void add_gemv(TensorType type, TypeKernels& k) {
                                                        : Q8_0Step::kActQuantize;
       k.gemv_group_elems = kQ8A4Elems;
       k.gemv_group_bytes = sizeof(BlockQ8A4);
+      k.gemv4 = type == TensorType::Q4_0   ? rows_quad<Q4_0Step>
+                : type == TensorType::Q5_0 ? rows_quad<Q5_0Step>
+                                           : rows_quad<Q8_0Step>;
+      k.gemv4_pack = pack_quad;
+      k.gemv4_group_bytes = sizeof(BlockQ8A4x4);
       return;
     case TensorType::Q4_K:
     case TensorType::Q6_K:

@@ -35,13 +35,23 @@ void matmul_gemv(const MatrixView& w, const TypeKernels& k, const float* x, int6
       for (int64_t t = t0; t < t1; ++t) k.gemv_quantize_act(x + t * cols, act_data + t * act_row, cols);
     });
   }
+  // Grain: chunks of at least ~64 KB of weights: enough to be worth a wake-up, few enough that a
+  // thread's share stays one long sequential stream for the hardware prefetcher.
+  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(65536 / w.row_bytes));
+  if (n_tokens == 4 && k.gemv4 != nullptr) {  // four sequences decoding: their own kernel
+    thread_local std::vector<uint8_t> quad;
+    quad.resize(static_cast<size_t>(cols / k.gemv_group_elems) * k.gemv4_group_bytes);
+    const uint8_t* quad_data = quad.data();  // inside the lambda, `quad` is the worker's own
+    k.gemv4_pack(cols, act_data, act_row, quad.data());
+    pool.run(rows, grain, [&](int64_t r0, int64_t r1) {
+      k.gemv4(cols, w.row(r0), w.row_bytes, r1 - r0, quad_data, 0, 4, y + r0, static_cast<size_t>(rows));
+    });
+    return;
+  }
   const int64_t row_block =
       n_tokens <= kGemvMaxTokens ? rows : std::max<int64_t>(1, static_cast<int64_t>(kRowBlockBytes / w.row_bytes));
   const int64_t token_block = std::max<int64_t>(
       kGemvMaxTokens, static_cast<int64_t>(kTokenBlockBytes / act_row) / kGemvMaxTokens * kGemvMaxTokens);
-  // Chunks of at least ~64 KB of weights: enough to be worth a wake-up, few enough that a
-  // thread's share stays one long sequential stream for the hardware prefetcher.
-  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(65536 / w.row_bytes));
   pool.run(rows, grain, [&](int64_t r0, int64_t r1) {
     for (int64_t tb = 0; tb < n_tokens; tb += token_block) {
       const int64_t te = std::min(n_tokens, tb + token_block);

@@ -128,11 +128,22 @@ struct BlockQ8A4 {
 };
 inline constexpr int kQ8A4Elems = 4 * kQK;
 
+// The BlockQ8A4 of four tokens, interleaved for the four-token decode GEMV, which keeps the
+// dots of four blocks x four tokens in the 32-bit lanes l = 4 * block + token: x[k] holds at
+// lane l the token's four values 4k..4k+3 of the block (k < 4) or 16 + 4(k - 4)..+3 (k >= 4);
+// corr[l] is the code-offset share of the block's whole dot, d[l] the block's scale. 640 bytes.
+struct BlockQ8A4x4 {
+  int8_t x[8][64];
+  int32_t corr[16];
+  float d[16];
+};
+
 static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20);
 static_assert(sizeof(BlockQ5_0) == 22 && sizeof(BlockQ5_1) == 24);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292 && sizeof(BlockQ8A) == 40 && sizeof(BlockQ8A4) == 256);
+static_assert(sizeof(BlockQ8A4x4) == 640);
 
 // The 6-bit (scale, min) pair of group j (0..7) of a Q4_K / Q5_K block: groups 0..3 sit in the
 // low 6 bits of bytes j and j + 4; groups 4..7 take a nibble of byte j + 4 and the top 2 bits

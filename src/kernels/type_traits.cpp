@@ -106,6 +106,9 @@ Table overlay(Table t, Variant variant) {
       slot.gemv_quantize_act = k.gemv_quantize_act;
       slot.gemv_group_elems = k.gemv_group_elems;
       slot.gemv_group_bytes = k.gemv_group_bytes;
+      slot.gemv4 = k.gemv4;
+      slot.gemv4_pack = k.gemv4_pack;
+      slot.gemv4_group_bytes = k.gemv4_group_bytes;
     }
     if (k.qdot != nullptr) {
       slot.qdot = k.qdot;

@@ -47,6 +47,9 @@ inline constexpr int kGemvMaxTokens = 8;
 // rows are row_bytes apart, activation rows act_stride. n is a multiple of gemv_group_elems.
 using GemvFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act,
                         size_t act_stride, int n_tok, float* y, size_t y_stride);
+// Four activation rows of the gemv_quantize_act layout (act_stride bytes apart) re-laid for a
+// four-token GEMV (gemv4): n / gemv_group_elems groups of gemv4_group_bytes each.
+using Gemv4PackFn = void (*)(int64_t n, const uint8_t* act, size_t act_stride, uint8_t* dst);
 
 // The kernels of one storage type at one ISA level (like ggml's type_traits).
 struct TypeKernels {
@@ -73,6 +76,11 @@ struct TypeKernels {
   QuantizeActFn gemv_quantize_act = nullptr;
   int64_t gemv_group_elems = 0;
   size_t gemv_group_bytes = 0;
+  // Optional GEMV for exactly four tokens (a GemvFn with n_tok = 4 whose act is gemv4_pack's
+  // output; act_stride unused): the decode step of four sequences.
+  GemvFn gemv4 = nullptr;
+  Gemv4PackFn gemv4_pack = nullptr;
+  size_t gemv4_group_bytes = 0;
 };
 
 // Kernels for `type` at the active ISA level (see active_isa()); nullptr when unsupported.

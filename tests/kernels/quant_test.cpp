@@ -565,15 +565,52 @@ TEST_P(QuantTypeTest, GemmAndMatmulTilesMatchScalarIntegerDot) {
     }
     // matmul at the active level: GEMM tiles where it has them, qdot for the rest (a type whose
     // level has a vector float dot but no vector integer one takes the float path instead).
-    // 37 tokens: two whole tiles and a GEMV tail; 8 and 24: a small-batch GEMM alone and after a tile.
+    // 37 tokens: two whole tiles and a GEMV tail; 4: the four-token GEMV; 8 and 24: a small-batch
+    // GEMM alone and after a tile.
     if (type_kernels(type)->qdot == nullptr) continue;
     ThreadPool pool(2);
     MatrixView m{type, cols, rows, row_bytes, b.bytes.data()};
-    for (int64_t nt : {n_tok, int64_t{8}, int64_t{24}}) {
+    for (int64_t nt : {n_tok, int64_t{4}, int64_t{8}, int64_t{24}}) {
       std::vector<float> y(static_cast<size_t>(rows * nt));
       matmul(m, x.data(), nt, y.data(), pool);
       for (size_t i = 0; i < y.size(); ++i) {
         ASSERT_NEAR(y[i], want[i], 1e-5 * scale[i]) << "matmul of " << nt << " tokens, element " << i;
+      }
+    }
+  }
+}
+
+// matmul on a matrix large enough that every kernel's rows are split into several chunks run by
+// the pool's worker threads, for every token count a decode step or prompt tail can have (the
+// per-thread buffers of each path must reach the workers), against the scalar integer dot.
+TEST_P(QuantTypeTest, MatmulInWorkerChunksMatchesScalarIntegerDot) {
+  const TensorType type = GetParam();
+  const TypeKernels* ref = type_kernels(type, Isa::Scalar);
+  if (ref->qdot == nullptr || type_kernels(type)->qdot == nullptr) GTEST_SKIP() << "no integer dot";
+  const int64_t rows = 4096, cols = 256;  // matmul's chunks are >= 64 KB of weights: ~9 of them
+  const Blocks b = make_random(type, static_cast<int>(rows * cols / ref->act_block_elems), 57);
+  const size_t row_bytes = b.bytes.size() / static_cast<size_t>(rows);
+  const auto w = dequantize(type, b.bytes.data(), b.n);
+  std::mt19937 rng(8);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  constexpr int64_t kMaxTok = 17;
+  std::vector<float> x(static_cast<size_t>(cols * kMaxTok));
+  for (auto& v : x) v = dist(rng);
+  const size_t act_row = static_cast<size_t>(cols / ref->act_block_elems) * ref->act_block_bytes;
+  std::vector<uint8_t> act(act_row * kMaxTok);
+  for (int64_t t = 0; t < kMaxTok; ++t) ref->quantize_act(&x[t * cols], act.data() + t * act_row, cols);
+  ThreadPool pool(3);
+  MatrixView m{type, cols, rows, row_bytes, b.bytes.data()};
+  for (int64_t nt : {1, 2, 3, 4, 5, 6, 8, 9, 15, 16, 17}) {
+    std::vector<float> y(static_cast<size_t>(rows * nt), -1.0f);
+    matmul(m, x.data(), nt, y.data(), pool);
+    for (int64_t t = 0; t < nt; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        float want = 0;
+        ref->qdot(cols, b.bytes.data() + r * row_bytes, act.data() + t * act_row, act_row, 1, &want);
+        double scale = 0;
+        for (int64_t c = 0; c < cols; ++c) scale += std::abs(w[r * cols + c] * x[t * cols + c]) * 1.01;
+        ASSERT_NEAR(y[t * rows + r], want, 1e-5 * scale) << nt << " tokens, row " << r << " token " << t;
       }
     }
   }
@@ -610,6 +647,14 @@ TEST_P(QuantTypeTest, GemvMatchesScalarIntegerDot) {
         }
         std::vector<float> y(static_cast<size_t>(rows * na), -1.0f);
         k->gemv(cols, b.bytes.data(), row_bytes, rows, act.data(), act_row, na, y.data(), static_cast<size_t>(rows));
+        // The four-token kernel, on the same rows, where the level has one.
+        std::vector<float> y4(y.size(), -1.0f);
+        const bool quad = na == 4 && k->gemv4 != nullptr;
+        if (quad) {
+          std::vector<uint8_t> packed(static_cast<size_t>(cols / k->gemv_group_elems) * k->gemv4_group_bytes);
+          k->gemv4_pack(cols, act.data(), act_row, packed.data());
+          k->gemv4(cols, b.bytes.data(), row_bytes, rows, packed.data(), 0, 4, y4.data(), static_cast<size_t>(rows));
+        }
         for (int t = 0; t < na; ++t) {
           for (int64_t r = 0; r < rows; ++r) {
             float want = 0;
@@ -618,6 +663,10 @@ TEST_P(QuantTypeTest, GemvMatchesScalarIntegerDot) {
             for (int64_t c = 0; c < cols; ++c) scale += std::abs(w[r * cols + c] * x(t)[c]) * 1.01;
             ASSERT_NEAR(y[t * rows + r], want, 1e-5 * scale + kSubnormalNoise)
                 << isa_name(isa) << " case " << c0 + t << " of " << na << " row " << r;
+            if (quad) {
+              ASSERT_NEAR(y4[t * rows + r], want, 1e-5 * scale + kSubnormalNoise)
+                  << isa_name(isa) << " four-token kernel, case " << c0 + t << " row " << r;
+            }
           }
         }
       }
