@@ -315,7 +315,7 @@ void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
     }
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTokens) {
       const uint8_t* acts = packed + static_cast<size_t>(t0) * token_stride;
-      alignas(64) float ysum[kRows * kTokens];  // [row][token], summed over the column chunks
+      alignas(64) float ysum[kRows * kTokens] = {};  // [row][token], summed over the column chunks
       for (int64_t c0 = 0; c0 < cells; c0 += kChunkCells) {
         const int64_t c1 = c0 + kChunkCells < cells ? c0 + kChunkCells : cells;
         for (int64_t r = 0; r < nr; ++r) {
@@ -342,7 +342,7 @@ void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
           }
           const __m512 sums = sum_each(acc);
           float* ys = ysum + r * kTokens;
-          _mm512_store_ps(ys, c0 == 0 ? sums : _mm512_add_ps(_mm512_load_ps(ys), sums));
+          _mm512_store_ps(ys, _mm512_add_ps(_mm512_load_ps(ys), sums));
         }
       }
       for (int64_t r = 0; r < nr; ++r) {
