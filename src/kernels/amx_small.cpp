@@ -1,5 +1,5 @@
-// AMX-INT8 kernel for a few tokens (kGemmSmallMinTokens..15) against whole 16-row weight tiles:
-// the decode step of several sequences at once, and the tail of a prompt. The AVX-512 GEMV pays
+// AMX-INT8 kernel for a few tokens (kGemmSmallMinTokens..16) against whole 16-row weight tiles:
+// the decode step of several sequences at once, short prompts and the tail of a prompt. The AVX-512 GEMV pays
 // its float epilogue (convert, scale, accumulate) once per token for every four blocks of a
 // row, so its cost grows with every token; here the tile unit does the integer dots and the
 // float epilogue works on whole rows of (block, token) lanes. Measured (matmul_bench, one

@@ -36,7 +36,7 @@ using GemmFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n
 inline constexpr size_t kGemmScratchPerValue = 24;
 inline constexpr int64_t kGemmRowTiles = 8;
 inline constexpr int64_t kGemmTile = 16;
-// A small-batch GEMM (GemmFn with gemm_small_pack) takes 1..kGemmTile - 1 tokens at a time;
+// A small-batch GEMM (GemmFn with gemm_small_pack) takes 1..kGemmTile tokens at a time;
 // matmul uses it from this many tokens on (below, the GEMV is as fast or faster).
 inline constexpr int64_t kGemmSmallMinTokens = 6;
 // Most tokens one GEMV call takes: the weights stream once for all of them.
@@ -65,8 +65,8 @@ struct TypeKernels {
   GemmFn gemm = nullptr;
   GemmPackFn gemm_pack = nullptr;
   GemmPackBytesFn gemm_pack_bytes = nullptr;
-  // Optional GEMM for fewer than kGemmTile tokens (AMX), same contract but any n_tok below
-  // kGemmTile, packed by its own gemm_small_pack in one call.
+  // Optional GEMM for a few tokens (AMX), same contract but any n_tok up to kGemmTile, packed by
+  // its own gemm_small_pack in one call.
   GemmFn gemm_small = nullptr;
   GemmPackFn gemm_small_pack = nullptr;
   GemmPackBytesFn gemm_small_pack_bytes = nullptr;

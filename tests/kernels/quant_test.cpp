@@ -542,7 +542,7 @@ TEST_P(QuantTypeTest, GemmAndMatmulTilesMatchScalarIntegerDot) {
     for (Isa isa : kAllIsas) {
       const TypeKernels* k = type_kernels(type, isa);
       if (k == nullptr || k->gemm_small == nullptr) continue;
-      for (int64_t small : {1, 6, 8, 9, 15}) {
+      for (int64_t small : {1, 6, 8, 9, 15, 16}) {
         std::vector<float> y(want.size(), -1.0f);
         std::vector<uint8_t> packed(k->gemm_small_pack_bytes(cols, small));
         std::vector<uint8_t> scratch(kGemmScratchPerValue * kGemmRowTiles * cols);
@@ -565,12 +565,12 @@ TEST_P(QuantTypeTest, GemmAndMatmulTilesMatchScalarIntegerDot) {
     }
     // matmul at the active level: GEMM tiles where it has them, qdot for the rest (a type whose
     // level has a vector float dot but no vector integer one takes the float path instead).
-    // 37 tokens: two whole tiles and a GEMV tail; 4: the four-token GEMV; 8 and 24: a small-batch
-    // GEMM alone and after a tile.
+    // 37 tokens: two whole tiles and a GEMV tail; 4: the four-token GEMV; 8, 16, 20 and 24: the
+    // small-batch GEMM alone, twice, or with a four-token GEMV tail.
     if (type_kernels(type)->qdot == nullptr) continue;
     ThreadPool pool(2);
     MatrixView m{type, cols, rows, row_bytes, b.bytes.data()};
-    for (int64_t nt : {n_tok, int64_t{4}, int64_t{8}, int64_t{24}}) {
+    for (int64_t nt : {n_tok, int64_t{4}, int64_t{8}, int64_t{16}, int64_t{20}, int64_t{24}}) {
       std::vector<float> y(static_cast<size_t>(rows * nt));
       matmul(m, x.data(), nt, y.data(), pool);
       for (size_t i = 0; i < y.size(); ++i) {
