@@ -10,7 +10,7 @@ namespace minerva::amx {
 // also obtains the OS permission to use the tile registers.
 TypeKernels kernels(TensorType type);
 
-// Sets k's gemm_small members for the types with an AMX small-batch kernel (Q4_0, Q5_0, Q8_0;
+// Sets k's gemm_small members for the types with an AMX small-batch kernel (Q4_0, Q5_0, Q8_0, Q4_K;
 // amx_small.cpp); leaves k alone for the others.
 void add_small_gemm(TensorType type, TypeKernels& k);
 

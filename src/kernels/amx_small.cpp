@@ -45,9 +45,9 @@ constexpr int64_t kGroupElems = 4 * kQK;
 int padded_tokens(int64_t n_tok) { return n_tok <= 8 ? 8 : kTile; }
 
 // Packed activations, per tile operation (16 / NP blocks): the block-diagonal B tiles for lo
-// and hi (4 * BPO rows of 16 lanes (block, token) x 4 bytes each), the starting value
-// -offset * sum(x) and d_x per lane.
-size_t op_bytes(int np) { return static_cast<size_t>(2 * 4 * (kTile / np) * 64 + 2 * 64); }
+// and hi (4 * BPO rows of 16 lanes (block, token) x 4 bytes each), then per lane the starting
+// value -offset * sum(x) (int32), d_x and, for the K types, d_x * sum(x) (floats).
+size_t op_bytes(int np) { return static_cast<size_t>(2 * 4 * (kTile / np) * 64 + 3 * 64); }
 size_t group_bytes(int np) { return static_cast<size_t>(np / 4) * op_bytes(np); }
 
 int64_t groups_of(int64_t n) { return (n + kGroupElems - 1) / kGroupElems; }
@@ -56,29 +56,51 @@ size_t small_pack_bytes(int64_t n, int64_t n_tok) {
   return static_cast<size_t>(groups_of(n)) * group_bytes(padded_tokens(n_tok));
 }
 
+// Block i (32 values: lo = qs[0..15], hi = qs[16..31]) of token t into the packed operations.
+struct PackedBlock {
+  const int8_t* qs;
+  int32_t corr;
+  float dx, dsum;
+};
+
+void put_block(uint8_t* dst, int np, int64_t i, int64_t t, const PackedBlock& v) {
+  const int bpo = kTile / np;
+  const size_t half_bytes = static_cast<size_t>(4 * bpo * 64);
+  const int b = static_cast<int>(i % bpo);
+  const int lane = b * np + static_cast<int>(t);
+  uint8_t* o = dst + static_cast<size_t>(i / bpo) * op_bytes(np);
+  // Dword row 4b + k of the block-diagonal tile holds values 4k..4k+3 (lo) of block b.
+  for (int k = 0; k < 4; ++k) {
+    std::memcpy(o + static_cast<size_t>((4 * b + k) * 64 + 4 * lane), v.qs + 4 * k, 4);
+    std::memcpy(o + half_bytes + static_cast<size_t>((4 * b + k) * 64 + 4 * lane), v.qs + kQK / 2 + 4 * k, 4);
+  }
+  std::memcpy(o + 2 * half_bytes + 4 * lane, &v.corr, 4);
+  std::memcpy(o + 2 * half_bytes + 64 + 4 * lane, &v.dx, 4);
+  std::memcpy(o + 2 * half_bytes + 128 + 4 * lane, &v.dsum, 4);
+}
+
+// From BlockQ8A rows, for weights whose codes carry an offset.
 template <int Offset>
 void small_pack(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uint8_t* dst) {
   const int np = padded_tokens(n_tok);
-  const int bpo = kTile / np;
-  const int64_t nb = n / kQK;
-  const size_t ob = op_bytes(np);
-  const size_t half_bytes = static_cast<size_t>(4 * bpo * 64);
-  std::memset(dst, 0, static_cast<size_t>(groups_of(n)) * group_bytes(np));  // missing blocks stay zero
+  std::memset(dst, 0, small_pack_bytes(n, n_tok));  // missing blocks and tokens stay zero
   for (int64_t t = 0; t < n_tok; ++t) {
     const auto* x = reinterpret_cast<const BlockQ8A*>(act + static_cast<size_t>(t) * act_stride);
-    for (int64_t i = 0; i < nb; ++i) {
-      const int64_t op = i / bpo;
-      const int b = static_cast<int>(i % bpo);
-      const int lane = b * np + static_cast<int>(t);
-      uint8_t* o = dst + static_cast<size_t>(op) * ob;
-      // Dword row 4b + k of the block-diagonal tile holds values 4k..4k+3 (lo) of block b.
-      for (int k = 0; k < 4; ++k) {
-        std::memcpy(o + static_cast<size_t>((4 * b + k) * 64 + 4 * lane), x[i].qs + 4 * k, 4);
-        std::memcpy(o + half_bytes + static_cast<size_t>((4 * b + k) * 64 + 4 * lane), x[i].qs + kQK / 2 + 4 * k, 4);
-      }
-      const int32_t corr = -Offset * x[i].sum;
-      std::memcpy(o + 2 * half_bytes + 4 * lane, &corr, 4);
-      std::memcpy(o + 2 * half_bytes + 64 + 4 * lane, &x[i].d, 4);
+    for (int64_t i = 0; i < n / kQK; ++i) put_block(dst, np, i, t, {x[i].qs, -Offset * x[i].sum, x[i].d, 0.0f});
+  }
+}
+
+// From BlockQ8_K rows: the 32-value groups of the super-blocks are the blocks.
+void small_pack_k(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uint8_t* dst) {
+  const int np = padded_tokens(n_tok);
+  std::memset(dst, 0, small_pack_bytes(n, n_tok));
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const auto* x = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(t) * act_stride);
+    for (int64_t i = 0; i < n / kQK; ++i) {
+      const BlockQ8_K& sb = x[i / 8];
+      const auto g = static_cast<int>(i % 8);
+      const auto sum = static_cast<float>(sb.bsums[2 * g] + sb.bsums[2 * g + 1]);
+      put_block(dst, np, i, t, {sb.qs + 32 * g, 0, sb.d, sb.d * sum});
     }
   }
 }
@@ -137,6 +159,7 @@ void tail_q8_0(const uint8_t* p, uint8_t* lo, uint8_t* hi, float* d) {
 template <typename StepT, int BlockBytes, void (*Tail)(const uint8_t*, uint8_t*, uint8_t*, float*)>
 struct Small {
   using Step = StepT;
+  static constexpr bool kHasMin = false;
   static constexpr int kBlockBytes = BlockBytes;
   static void tail(const uint8_t* p, uint8_t* lo, uint8_t* hi, float* d) { Tail(p, lo, hi, d); }
 };
@@ -144,22 +167,68 @@ using Q4_0Small = Small<Q4_0Step, sizeof(BlockQ4_0), tail_q4_0>;
 using Q5_0Small = Small<Q5_0Step, sizeof(BlockQ5_0), tail_q5_0>;
 using Q8_0Small = Small<Q8_0Step, sizeof(BlockQ8_0), tail_q8_0>;
 
+// Q4_K: the 32-value groups are the blocks, with scale d * sc and min term dmin * mn. Four groups
+// (half a super-block) come from 64 code bytes: groups 4q and 4q + 2 are the low nibbles of bytes
+// 0..31 and 32..63, groups 4q + 1 and 4q + 3 the high nibbles.
+struct Q4_KSmall {
+  struct Step {};
+  static constexpr bool kHasMin = true;
+  static void unpack(const uint8_t* row, int64_t g, uint8_t* lo, uint8_t* hi, float* d, float* m) {
+    const auto& b = reinterpret_cast<const BlockQ4_K*>(row)[g / 2];
+    const int q = static_cast<int>(g % 2);
+    const __m512i z = _mm512_loadu_si512(b.qs + 64 * q);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i low = _mm512_and_si512(z, m4), high = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);
+    // 128-bit lanes: low = (g4q v0-15, g4q v16-31, g4q+2 v0-15, g4q+2 v16-31), high likewise.
+    _mm512_store_si512(lo, _mm512_permutex2var_epi64(low, _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), high));
+    _mm512_store_si512(hi, _mm512_permutex2var_epi64(low, _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15), high));
+    // The four groups' 6-bit scales and mins (layout in quant_blocks.h), four bytes at a time,
+    // each repeated in four lanes.
+    uint32_t u[3];
+    std::memcpy(u, b.scales, sizeof(u));
+    const uint32_t sc = q == 0 ? u[0] & 0x3f3f3f3fu : (u[2] & 0x0f0f0f0fu) | ((u[0] >> 2) & 0x30303030u);
+    const uint32_t mn = q == 0 ? u[1] & 0x3f3f3f3fu : ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 2) & 0x30303030u);
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    auto lanes = [&](uint32_t bytes, uint16_t h) {
+      const __m128 v = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(static_cast<int>(bytes))));
+      return _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_mul_ps(v, _mm_set1_ps(_cvtsh_ss(h)))));
+    };
+    _mm512_store_ps(d, lanes(sc, b.d));
+    _mm512_store_ps(m, lanes(mn, b.dmin));
+  }
+};
+
 // Scratch for one four-block group of a 16-row tile: lo and hi codes ([row][64 bytes]) and the
 // scales ([row][16 floats], the step's lane order); two of them alternate.
 struct GroupSlot {
   alignas(64) uint8_t lo[kTile * 64];
   alignas(64) uint8_t hi[kTile * 64];
   alignas(64) float d[kTile * 16];
+  alignas(64) float m[kTile * 16];  // min terms (K types)
 };
 
 // Group g of 16 rows into the slot; blocks past the row's nb become zero codes and scales.
+// Each row's group is prefetched into L2 for the next tile, 16 rows on: with 16 rows read at
+// once, neither the hardware prefetcher nor a short distance keeps up.
+template <typename Op>
+void unpack_k(const uint8_t* w, size_t row_bytes, int64_t g, GroupSlot& s) {  // rows of whole super-blocks
+  for (int m = 0; m < kTile; ++m) {
+    const uint8_t* row = w + static_cast<size_t>(m) * row_bytes;
+    if (g % 2 == 0) {
+      const uint8_t* sb = row + static_cast<size_t>(g / 2) * sizeof(BlockQ4_K);
+      for (size_t off = 0; off < sizeof(BlockQ4_K); off += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(sb + kTile * row_bytes + off), _MM_HINT_T1);
+      }
+    }
+    Op::unpack(row, g, s.lo + 64 * m, s.hi + 64 * m, s.d + 16 * m, s.m + 16 * m);
+  }
+}
+
 template <typename Op>
 void unpack(const uint8_t* w, size_t row_bytes, int64_t nb, int64_t g, const typename Op::Step& step, GroupSlot& s) {
+  const size_t next_tile = kTile * row_bytes;
   constexpr int kGroupBytes = 4 * Op::kBlockBytes;
   const uint8_t* p = w + g * kGroupBytes;
-  // Each row's group is prefetched into L2 for the next tile, 16 rows on: with 16 rows read at
-  // once, neither the hardware prefetcher nor a short distance keeps up.
-  const size_t next_tile = kTile * row_bytes;
   if (4 * g + 4 <= nb) {
     for (int m = 0; m < kTile; ++m, p += row_bytes) {
       for (int off = 0; off < kGroupBytes; off += 64) {
@@ -202,8 +271,9 @@ MINERVA_AMX_TILE_OP(tile_op0, 0)
 MINERVA_AMX_TILE_OP(tile_op3, 3)
 #undef MINERVA_AMX_TILE_OP
 
-// acc[m] += res[m] * d_w * d_x for the 16 rows of one tile operation (lanes (block, token)).
-template <int NP>
+// acc[m] += res[m] * d_w * d_x (minus min * d_x * sum(x) for the K types) for the 16 rows of
+// one tile operation (lanes (block, token)).
+template <bool kHasMin>
 inline void scale_op(const int32_t* res, const GroupSlot& s, __m512i sel, const uint8_t* op, size_t half_bytes,
                      __m512* acc) {
   const __m512 dx = _mm512_loadu_ps(op + 2 * half_bytes + 64);
@@ -211,6 +281,10 @@ inline void scale_op(const int32_t* res, const GroupSlot& s, __m512i sel, const 
     const __m512 dw = _mm512_permutexvar_ps(sel, _mm512_load_ps(s.d + 16 * m));
     const __m512 v = _mm512_cvtepi32_ps(_mm512_load_si512(res + kTile * m));
     acc[m] = _mm512_fmadd_ps(v, _mm512_mul_ps(dw, dx), acc[m]);
+    if constexpr (kHasMin) {
+      const __m512 mn = _mm512_permutexvar_ps(sel, _mm512_load_ps(s.m + 16 * m));
+      acc[m] = _mm512_fnmadd_ps(mn, _mm512_loadu_ps(op + 2 * half_bytes + 128), acc[m]);
+    }
   }
 }
 
@@ -247,7 +321,13 @@ void small_gemm_np(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows
         const int64_t g = u / kOps;
         const int p = static_cast<int>(u % kOps);
         GroupSlot& slot = slots[g % 2];
-        if (p == 0) unpack<Op>(wt, row_bytes, nb, g, step, slot);
+        if (p == 0) {
+          if constexpr (Op::kHasMin) {
+            unpack_k<Op>(wt, row_bytes, g, slot);
+          } else {
+            unpack<Op>(wt, row_bytes, nb, g, step, slot);
+          }
+        }
         const uint8_t* op = packed + static_cast<size_t>(u) * ob;
         if (u % 2 == 0) {
           tile_op0(op, half_bytes, slot, 16 * kBpo * p, res[0]);
@@ -257,8 +337,8 @@ void small_gemm_np(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows
       }
       if (u > 0) {
         const int64_t v = u - 1;
-        scale_op<NP>(res[v % 2], slots[(v / kOps) % 2], sel[v % kOps], packed + static_cast<size_t>(v) * ob, half_bytes,
-                     acc);
+        scale_op<Op::kHasMin>(res[v % 2], slots[(v / kOps) % 2], sel[v % kOps], packed + static_cast<size_t>(v) * ob,
+                              half_bytes, acc);
       }
     }
     // Row m, token t: the sum over the BPO lanes (b, t).
@@ -301,6 +381,11 @@ void add_small_gemm(TensorType type, TypeKernels& k) {
     case TensorType::Q8_0:
       k.gemm_small = small_gemm<Q8_0Small>;
       break;
+    case TensorType::Q4_K:
+      k.gemm_small = small_gemm<Q4_KSmall>;
+      k.gemm_small_pack = small_pack_k;
+      k.gemm_small_pack_bytes = small_pack_bytes;
+      return;
     default:
       return;
   }
