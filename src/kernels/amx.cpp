@@ -117,12 +117,33 @@ inline void scale_block(const int32_t* c, const uint8_t* cell, int shift, const 
   }
 }
 
-// y[(t0 + t) * y_stride + r0 + m] = acc[m][t]: one 16-row x 16-token result block.
+// y[(t0 + t) * y_stride + r0 + m] = acc[m][t]: one 16-row x 16-token result block, transposed in
+// registers so each token's 16 results go out as one 64-byte store (256 scalar stores to 16
+// token rows were ~10 % of prefill).
 void store_tile(const __m512* acc, float* y, size_t y_stride, int64_t t0, int64_t r0) {
-  alignas(64) float out[kTile];
-  for (int m = 0; m < kTile; ++m) {
-    _mm512_store_ps(out, acc[m]);
-    for (int t = 0; t < kTile; ++t) y[static_cast<size_t>(t0 + t) * y_stride + static_cast<size_t>(r0 + m)] = out[t];
+  auto pd = [](__m512 v) { return _mm512_castps_pd(v); };
+  auto ps = [](__m512d v) { return _mm512_castpd_ps(v); };
+  __m512 t[kTile], u[kTile];
+  for (int i = 0; i < kTile; i += 2) {
+    t[i] = _mm512_unpacklo_ps(acc[i], acc[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(acc[i], acc[i + 1]);
+  }
+  // u[4q + c], 128-bit lane L: rows 4q..4q+3 of token 4L + c.
+  for (int q = 0; q < kTile; q += 4) {
+    u[q] = ps(_mm512_unpacklo_pd(pd(t[q]), pd(t[q + 2])));
+    u[q + 1] = ps(_mm512_unpackhi_pd(pd(t[q]), pd(t[q + 2])));
+    u[q + 2] = ps(_mm512_unpacklo_pd(pd(t[q + 1]), pd(t[q + 3])));
+    u[q + 3] = ps(_mm512_unpackhi_pd(pd(t[q + 1]), pd(t[q + 3])));
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 p0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), q0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 p1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+    const __m512 q1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    const __m512 out[4] = {_mm512_shuffle_f32x4(p0, p1, 0x88), _mm512_shuffle_f32x4(p0, p1, 0xDD),
+                           _mm512_shuffle_f32x4(q0, q1, 0x88), _mm512_shuffle_f32x4(q0, q1, 0xDD)};
+    for (int l = 0; l < 4; ++l) {  // token 4l + c
+      _mm512_storeu_ps(y + static_cast<size_t>(t0 + 4 * l + c) * y_stride + static_cast<size_t>(r0), out[l]);
+    }
   }
 }
 
