@@ -189,30 +189,30 @@ void gemm(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
         __m512 acc[kTile];
         for (auto& a : acc) a = _mm512_setzero_ps();
         const auto cell0 = static_cast<size_t>(g * nb);
-        int64_t i = 0;
-        for (; i + 2 <= nb; i += 2) {
-          const size_t ca = cell0 + static_cast<size_t>(i), cb = ca + 1;
-          _tile_loadd(1, wcodes + static_cast<size_t>(i) * kQK, stride);
-          _tile_loadd(2, packed + ca * kCellBytes, 64);
-          _tile_zero(0);
-          _tile_dpbusd(0, 1, 2);
-          _tile_loadd(4, wcodes + static_cast<size_t>(i + 1) * kQK, stride);
-          _tile_loadd(5, packed + cb * kCellBytes, 64);
-          _tile_zero(3);
-          _tile_dpbusd(3, 4, 5);
-          _tile_stored(0, c0, 64);
-          scale_block(c0, packed + ca * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>(i * kTile)], acc);
-          _tile_stored(3, c1, 64);
-          scale_block(c1, packed + cb * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>((i + 1) * kTile)], acc);
-        }
-        if (i < nb) {  // an odd last block
-          const size_t ca = cell0 + static_cast<size_t>(i);
-          _tile_loadd(1, wcodes + static_cast<size_t>(i) * kQK, stride);
-          _tile_loadd(2, packed + ca * kCellBytes, 64);
-          _tile_zero(0);
-          _tile_dpbusd(0, 1, 2);
-          _tile_stored(0, c0, 64);
-          scale_block(c0, packed + ca * kCellBytes, Op::offset_shift, &dw[static_cast<size_t>(i * kTile)], acc);
+        // Software pipeline: block i goes to the tile unit (tile sets 0-2 and 3-5 alternating)
+        // before the floats of block i - 1 are scaled.
+        for (int64_t i = 0; i <= nb; ++i) {
+          if (i < nb) {
+            const size_t cell = cell0 + static_cast<size_t>(i);
+            if (i % 2 == 0) {
+              _tile_loadd(1, wcodes + static_cast<size_t>(i) * kQK, stride);
+              _tile_loadd(2, packed + cell * kCellBytes, 64);
+              _tile_zero(0);
+              _tile_dpbusd(0, 1, 2);
+              _tile_stored(0, c0, 64);
+            } else {
+              _tile_loadd(4, wcodes + static_cast<size_t>(i) * kQK, stride);
+              _tile_loadd(5, packed + cell * kCellBytes, 64);
+              _tile_zero(3);
+              _tile_dpbusd(3, 4, 5);
+              _tile_stored(3, c1, 64);
+            }
+          }
+          if (i > 0) {
+            const int64_t v = i - 1;
+            scale_block(v % 2 == 0 ? c0 : c1, packed + (cell0 + static_cast<size_t>(v)) * kCellBytes, Op::offset_shift,
+                        &dw[static_cast<size_t>(v * kTile)], acc);
+          }
         }
         store_tile(acc, y, y_stride, g * kTile, r0);
       }
