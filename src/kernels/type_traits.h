@@ -27,8 +27,8 @@ using QDotFn = void (*)(int64_t n, const uint8_t* w, const uint8_t* act, size_t 
 // into consecutive ranges; once per matmul. GemmFn then gives y[t * y_stride + r] =
 // dot(weight row r, activation row t) for r < n_rows (a multiple of kGemmTile) and t < n_tok,
 // using `scratch` (kGemmScratchPerValue * kGemmRowTiles * n bytes, one per thread) for the
-// unpacked weights of up to kGemmRowTiles row tiles at a time (AMX) or of a block of rows in a
-// transposed form (the AVX-512 GEMM: 1.25 bytes per value and row, 64 rows).
+// unpacked weights of up to kGemmRowTiles row tiles at a time (AMX) or of one 16-row tile in a
+// transposed form (the AVX-512 GEMM: up to 20 bytes per value of a row).
 using GemmPackFn = void (*)(int64_t n, const uint8_t* act, size_t act_stride, int64_t n_tok, uint8_t* dst);
 using GemmPackBytesFn = size_t (*)(int64_t n, int64_t n_tok);
 using GemmFn = void (*)(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* packed,
