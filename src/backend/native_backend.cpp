@@ -10,7 +10,18 @@ constexpr auto kPollInterval = std::chrono::milliseconds(100);
 
 Result<std::unique_ptr<NativeBackend>> NativeBackend::load(const std::string& path, const std::string& model_id,
                                                            const NativeOptions& opts) {
-  MINERVA_TRY(LoadedModel lm, load_model(path));
+  LoadOptions lo;
+  lo.huge_pages = opts.huge_pages;
+  lo.on_huge_pages = [model_id](const Result<size_t>& moved, double ms) {
+    if (moved) {
+      std::fprintf(stderr, "model %s: weights in huge pages (%.1f MiB moved in %.0f ms)\n", model_id.c_str(),
+                   static_cast<double>(moved.value()) / (1024.0 * 1024.0), ms);
+    } else {
+      std::fprintf(stderr, "model %s: weights stay in the mapped file: %s\n", model_id.c_str(),
+                   moved.error().message.c_str());
+    }
+  };
+  MINERVA_TRY(LoadedModel lm, load_model(path, lo));
   SchedulerOptions so;
   so.n_slots = std::max<int32_t>(1, opts.parallel);
   so.n_ctx = opts.n_ctx > 0 ? opts.n_ctx : std::min<int64_t>(lm.model->hparams().n_ctx_train, 4096);

@@ -14,8 +14,9 @@ struct NativeOptions {
   int32_t parallel = 1;
   int threads = 0;  // 0: all CPUs
   size_t max_queue = 64;
-  std::string chat_template;     // see resolve_chat_template
-  KvType kv_type = KvType::F16;  // KV cache element type (--cache-type)
+  std::string chat_template;               // see resolve_chat_template
+  KvType kv_type = KvType::F16;            // KV cache element type (--cache-type)
+  HugePages huge_pages = HugePages::Auto;  // --huge-pages
 };
 
 // Minerva's own engine behind the InferenceBackend interface: a Scheduler over one GGUF.

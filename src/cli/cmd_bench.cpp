@@ -21,6 +21,7 @@ struct BenchOptions {
   int reps = 5;
   std::string output = "md";
   std::string cache_type = "f16";
+  HugePages huge_pages = HugePages::Auto;
 };
 
 uint64_t parameter_count(const GgufFile& f) {
@@ -32,8 +33,18 @@ uint64_t parameter_count(const GgufFile& f) {
 int bench(const BenchOptions& o) {
   auto kv = parse_kv_type(o.cache_type);
   if (!kv) return report(kv.error());
-  auto lm = load_model(o.model);
+  auto lm = load_model(o.model, {o.huge_pages, nullptr});
   if (!lm) return report(lm.error());
+  if (lm->huge_pages != nullptr) {  // measure what generation settles at, not the move
+    const Result<size_t>& moved = lm->huge_pages->wait();
+    if (moved) {
+      std::fprintf(stderr, "weights: huge pages (%.1f MiB moved in %.0f ms)\n",
+                   static_cast<double>(moved.value()) / (1024.0 * 1024.0), lm->huge_pages->ms());
+    }
+  }
+  if (lm->huge_pages == nullptr || !lm->huge_pages->wait()) {
+    std::fprintf(stderr, "weights: %s\n", lm->weights_memory().c_str());
+  }
   const GgufFile& f = *lm->file;
   uint64_t weight_bytes = 0;
   for (const auto& t : f.tensors()) weight_bytes += t.nbytes;
@@ -114,6 +125,7 @@ Command register_bench(CLI::App& app) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   sub->add_option("--cache-type", o->cache_type, "KV cache element type: f16 or f32")->capture_default_str();
+  add_huge_pages_option(sub, &o->huge_pages);
   sub->add_option("-o,--output", o->output, "Output format: md (table) or json")
       ->check(CLI::IsMember({"md", "json"}))
       ->capture_default_str();

@@ -17,10 +17,13 @@ struct LogitsOptions {
   std::string prompt;
   bool all_positions = false;
   int threads = 0;
+  HugePages huge_pages = HugePages::Auto;
 };
 
 int run(const LogitsOptions& o) {
-  auto lm = load_model(o.model);
+  auto lm = load_model(o.model, {o.huge_pages, nullptr});
+  // Logits are for checking numbers: with the move finished, they come from its copy.
+  if (lm && lm->huge_pages != nullptr) lm->huge_pages->wait();
   if (!lm) return report(lm.error());
   std::vector<Token> tokens;
   if (!o.tokens.empty()) {
@@ -66,6 +69,7 @@ Command register_logits(CLI::App& app) {
   t->excludes(p);
   sub->add_flag("--all-positions", o->all_positions, "One logits row per position (default: last position only)");
   sub->add_option("-t,--threads", o->threads, "Compute threads (0: all CPUs)");
+  add_huge_pages_option(sub, &o->huge_pages);
   sub->callback([t, p] {
     if (t->count() == 0 && p->count() == 0) throw CLI::ValidationError("logits", "give --tokens or -p");
   });

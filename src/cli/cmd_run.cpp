@@ -19,22 +19,29 @@ struct RunOptions {
   int64_t ctx = 0;
   int threads = 0;
   std::string cache_type = "f16";
+  HugePages huge_pages = HugePages::Auto;
   bool no_display_prompt = false;
   bool chat = false;          // -p is a user message, rendered with the chat template
   std::string chat_template;  // --chat-template: "" (the model's), a built-in name or a file
   SamplingParams sampling;
 };
 
-// Writes each piece to stdout and flushes, so text appears the moment it is sampled.
+// Writes each piece to stdout and flushes, so text appears the moment it is sampled. The first
+// piece also starts the weights' move into huge pages (if any): the prompt has been read by then.
 class StdoutSink : public TokenSink {
  public:
+  explicit StdoutSink(HugePageMove* move) : move_(move) {}
   bool on_piece(std::string_view piece, Token /*token*/) override {
+    if (move_ != nullptr) move_->start();
     if (!piece.empty()) {
       std::fwrite(piece.data(), 1, piece.size(), stdout);
       std::fflush(stdout);
     }
     return true;
   }
+
+ private:
+  HugePageMove* move_;
 };
 
 int run(const RunOptions& o) {
@@ -47,7 +54,10 @@ int run(const RunOptions& o) {
     if (!text) return report(text.error());
     prompt = std::move(text.value());
   }
-  auto lm = load_model(o.model);
+  LoadOptions load;
+  load.huge_pages = o.huge_pages;
+  load.defer_huge_pages = true;  // started by the first generated piece
+  auto lm = load_model(o.model, load);
   if (!lm) return report(lm.error());
   const Tokenizer& tok = *lm->tokenizer;
   if (o.chat) {
@@ -72,7 +82,7 @@ int run(const RunOptions& o) {
   ThreadPool pool(choose_threads(o.threads));
   Context ctx(lm->model, n_ctx, pool, 1, kv_type.value());
   Sampler sampler(o.sampling);
-  StdoutSink sink;
+  StdoutSink sink(lm->huge_pages.get());
   if (!o.no_display_prompt) {
     std::fwrite(prompt.data(), 1, prompt.size(), stdout);  // echo the prompt, as llama.cpp does
     std::fflush(stdout);
@@ -86,10 +96,10 @@ int run(const RunOptions& o) {
   auto rate = [](int64_t n, double ms) { return ms > 0 ? 1000.0 * static_cast<double>(n) / ms : 0.0; };
   std::fprintf(stderr,
                "prompt: %lld tokens, %.1f t/s | generated: %lld tokens, %.1f t/s | load: %.1f ms | threads: %d | "
-               "seed: %llu\n",
+               "seed: %llu | weights: %s\n",
                static_cast<long long>(stats->n_prompt), rate(stats->n_prompt, stats->prompt_ms),
                static_cast<long long>(stats->n_generated), rate(stats->n_generated, stats->generate_ms), lm->load_ms,
-               pool.size(), static_cast<unsigned long long>(sampler.seed()));
+               pool.size(), static_cast<unsigned long long>(sampler.seed()), lm->weights_memory().c_str());
   return 0;
 }
 
@@ -108,6 +118,7 @@ Command register_run(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("-t,--threads", o->threads, "Compute threads (0: all CPUs)")->capture_default_str();
   sub->add_option("--cache-type", o->cache_type, "KV cache element type: f16 or f32")->capture_default_str();
+  add_huge_pages_option(sub, &o->huge_pages);
   sub->add_option("--temp", o->sampling.temperature, "Temperature (0: greedy)")->capture_default_str();
   sub->add_option("--top-k", o->sampling.top_k, "Top-k sampling (0: off)")->capture_default_str();
   sub->add_option("--top-p", o->sampling.top_p, "Top-p (nucleus) sampling (1: off)")->capture_default_str();

@@ -69,6 +69,7 @@ Command register_serve(CLI::App& app) {
          "--cache-type", [o](const std::string& s) { o->registry.native.kv_type = parse_kv_type(s).value(); },
          "KV cache element type of the native engine: f16 (default) or f32")
       ->check(CLI::IsMember({"f16", "f32"}, CLI::ignore_case));
+  add_huge_pages_option(sub, &o->registry.native.huge_pages);
   sub->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on every endpoint but /health");
   sub->add_option("--alias", o->alias, "Model id shown in responses (default: the file name)");
   sub->add_option("--chat-template", o->chat_template,

@@ -56,4 +56,13 @@ int64_t choose_ctx(const LoadedModel& m, int64_t requested) {
 
 int choose_threads(int requested) { return requested > 0 ? requested : default_thread_count(); }
 
+void add_huge_pages_option(CLI::App* sub, HugePages* mode) {
+  sub->add_option_function<std::string>(
+         "--huge-pages", [mode](const std::string& s) { *mode = parse_huge_pages(s).value(); },
+         "Move the weights from the mapped file into 2 MB pages in the background (generation reads them "
+         "faster): auto (files of 32 MB or more that fit in half the free memory), on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}, CLI::ignore_case))
+      ->default_str("auto");
+}
+
 }  // namespace minerva::cli

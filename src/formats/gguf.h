@@ -112,6 +112,8 @@ class GgufFile {
   uint32_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return bytes_.size(); }
+  // The file's mapping (empty when constructed by parse()).
+  const MappedFile& mapping() const { return map_; }
 
   const std::vector<GgufKeyValue>& metadata() const { return kv_; }
   const std::vector<TensorView>& tensors() const { return tensors_; }

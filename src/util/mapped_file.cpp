@@ -5,11 +5,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
 namespace minerva {
+
+namespace {
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kMoveStep = size_t{32} << 20;  // a multiple of kHugePage
+
+// An address range of `size` bytes starting on a 2 MB boundary, reserved (no access): mapping a
+// file there lets its bytes be moved into huge pages later (those need aligned addresses).
+void* reserve_aligned(size_t size) {
+  void* raw = mmap(nullptr, size + kHugePage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  auto* start = static_cast<uint8_t*>(raw);
+  const size_t lead = (kHugePage - reinterpret_cast<uintptr_t>(raw) % kHugePage) % kHugePage;
+  if (lead > 0) munmap(start, lead);
+  munmap(start + lead + size, kHugePage - lead);
+  return start + lead;
+}
+
+size_t page_rounded(size_t n) {
+  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return (n + page - 1) / page * page;
+}
+}  // namespace
 
 Result<MappedFile> MappedFile::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -39,12 +63,60 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
     ::close(fd);
     return make_error(path + ": file is empty (0 bytes)");
   }
-  void* p = mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  // Big files go on a 2 MB boundary (see move_to_huge_pages); the reservation is replaced.
+  void* at = file.size_ >= kHugePage ? reserve_aligned(page_rounded(file.size_)) : nullptr;
+  void* p = mmap(at, file.size_, PROT_READ, MAP_PRIVATE | (at != nullptr ? MAP_FIXED : 0), fd, 0);
   int err = errno;
   ::close(fd);
-  if (p == MAP_FAILED) return make_error(path + ": mmap failed: " + std::strerror(err));
+  if (p == MAP_FAILED) {
+    if (at != nullptr) munmap(at, page_rounded(file.size_));
+    return make_error(path + ": mmap failed: " + std::strerror(err));
+  }
   file.data_ = static_cast<const uint8_t*>(p);
   return file;
+}
+
+Result<size_t> MappedFile::move_to_huge_pages(const std::atomic<bool>& cancel) const {
+  if (data_ == nullptr) return make_error(path_ + ": nothing mapped");
+  const size_t len = page_rounded(size_);
+  // A step at a time: each step's copy replaces its part of the file mapping before the next
+  // starts, so resident memory grows by one step at most (generation keeps touching the file's
+  // pages until they are replaced) and the part already moved is read faster at once.
+  for (size_t off = 0; off < len; off += kMoveStep) {
+    const size_t n = std::min(kMoveStep, len - off);
+    void* mem = reserve_aligned(n);
+    if (mem == nullptr || mprotect(mem, n, PROT_READ | PROT_WRITE) != 0) {
+      const int err = errno;
+      if (mem != nullptr) munmap(mem, n);
+      return make_error(path_ + ": no memory for a copy in huge pages: " + std::strerror(err));
+    }
+    if (madvise(mem, n, MADV_HUGEPAGE) != 0) {
+      const int err = errno;
+      munmap(mem, n);
+      return make_error(path_ + ": this kernel offers no transparent huge pages: " + std::strerror(err));
+    }
+    auto* dst = static_cast<uint8_t*>(mem);
+    for (size_t at = 0; at < n; at += kHugePage) {  // a huge page at a time, so cancel is quick
+      if (cancel.load(std::memory_order_relaxed)) {
+        munmap(mem, n);
+        return make_error(path_ + ": move to huge pages cancelled");
+      }
+      const size_t end = std::min(off + at + kHugePage, size_);  // the file's last page ends early
+      if (end > off + at) std::memcpy(dst + at, data_ + off + at, end - off - at);
+    }
+    // Read-only like the file mapping, then swapped in for its part in one step: a thread that
+    // touches the range meanwhile waits in its page fault and then finds the copy.
+    void* moved = MAP_FAILED;
+    if (mprotect(mem, n, PROT_READ) == 0) {
+      moved = mremap(mem, n, n, MREMAP_MAYMOVE | MREMAP_FIXED, const_cast<uint8_t*>(data_) + off);
+    }
+    if (moved == MAP_FAILED) {
+      const int err = errno;
+      munmap(mem, n);
+      return make_error(path_ + ": cannot move the copy into place: " + std::strerror(err));
+    }
+  }
+  return len;
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept

@@ -156,6 +156,21 @@ TEST(CliLogits, LastRowMatchesReference) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 2e-2f) << i;
 }
 
+// --huge-pages on: logits waits for the move, so every row comes from the copy in huge pages, and
+// must be the very bytes the mapped file gives (a 7 MB model: 2 MB aligned, really in huge pages).
+TEST(CliLogits, HugePagesGiveTheSameBytes) {
+  const std::string model = testing::shared_path("models/synth/llama-f32.gguf");
+  auto on = run_minerva({"logits", "-m", model, "-p", "Once upon a time", "--all-positions", "--huge-pages", "on"});
+  auto off = run_minerva({"logits", "-m", model, "-p", "Once upon a time", "--all-positions", "--huge-pages", "off"});
+  ASSERT_EQ(on.exit_code, 0) << on.err;
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_GT(on.out.size(), 1000u);
+  EXPECT_EQ(on.out, off.out);
+  auto bad = run_minerva({"logits", "-m", model, "-p", "Once", "--huge-pages", "maybe"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--huge-pages: maybe not in {auto,on,off}"), std::string::npos) << bad.err;
+}
+
 TEST(CliLogits, PromptWithAllPositions) {
   auto ref = stories_ref();
   auto r = run_minerva({"logits", "-m", kStories, "-p", ref["prompt_text"].get<std::string>(), "--all-positions"});
@@ -216,6 +231,22 @@ TEST(CliBench, JsonHasOneObjectPerTest) {
     EXPECT_EQ(t["samples_ts"].size(), 2u);
     EXPECT_EQ(t["model_n_params"], 292800);
   }
+}
+
+// bench measures after the move into huge pages and says where the weights are.
+TEST(CliBench, SaysWhereTheWeightsAre) {
+  const std::string model = testing::shared_path("models/synth/llama-q8_0.gguf");
+  auto on = testing::run_minerva({"bench", "-m", model, "-p", "0", "-n", "2", "-r", "1", "--huge-pages", "on"});
+  ASSERT_EQ(on.exit_code, 0) << on.err;
+  const bool moved = on.err.find("weights: huge pages (") != std::string::npos;
+  const bool no_thp = on.err.find("no transparent huge pages") != std::string::npos;
+  EXPECT_TRUE(moved || no_thp) << on.err;
+  auto off = testing::run_minerva({"bench", "-m", model, "-p", "0", "-n", "2", "-r", "1", "--huge-pages", "off"});
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_NE(off.err.find("weights: mapped file\n"), std::string::npos) << off.err;
+  // auto leaves a 2 MB file in the mapped file: too small to gain.
+  auto small = testing::run_minerva({"bench", "-m", model, "-p", "0", "-n", "2", "-r", "1"});
+  EXPECT_NE(small.err.find("weights: mapped file\n"), std::string::npos) << small.err;
 }
 
 TEST(CliBench, MarkdownTable) {
