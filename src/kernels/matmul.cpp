@@ -17,13 +17,17 @@ namespace {
 constexpr size_t kRowBlockBytes = 16 * 1024;
 constexpr size_t kTokenBlockBytes = 768 * 1024;
 
-// y = x W^T with the level's GEMV, kGemvMaxTokens tokens per call. For generation (a few
-// tokens) each thread streams a long contiguous row range from memory once; for a prompt the
-// rows go in blocks that stay in cache while every token passes.
-void matmul_gemv(const MatrixView& w, const TypeKernels& k, const float* x, int64_t n_tokens, float* y,
+// y = x W^T with the level's GEMV, kGemvMaxTokens tokens per call, for one matrix or several of
+// the same type and width (Q/K/V): their rows go to the threads as one job over the activations
+// quantized once. For generation (a few tokens) each thread streams a long contiguous row range
+// from memory once; for a prompt the rows go in blocks that stay in cache while every token
+// passes.
+void matmul_gemv(std::span<const MatmulPart> parts, const TypeKernels& k, const float* x, int64_t n_tokens,
                  ThreadPool& pool) {
-  const int64_t cols = w.cols;
-  const int64_t rows = w.rows;
+  const MatrixView& w0 = *parts[0].w;
+  const int64_t cols = w0.cols;
+  int64_t total = 0;
+  for (const MatmulPart& p : parts) total += p.w->rows;
   const size_t act_row = static_cast<size_t>(cols / k.gemv_group_elems) * k.gemv_group_bytes;
   thread_local std::vector<uint8_t> act;  // the calling thread's; matmul is never re-entered
   act.resize(act_row * static_cast<size_t>(n_tokens));
@@ -35,35 +39,49 @@ void matmul_gemv(const MatrixView& w, const TypeKernels& k, const float* x, int6
       for (int64_t t = t0; t < t1; ++t) k.gemv_quantize_act(x + t * cols, act_data + t * act_row, cols);
     });
   }
+  // Calls body(part, local r0, local r1) for the parts' rows within [r0, r1) of all rows in order.
+  auto each_part = [&](int64_t r0, int64_t r1, auto&& body) {
+    int64_t base = 0;
+    for (const MatmulPart& p : parts) {
+      const int64_t lo = std::max(r0, base), hi = std::min(r1, base + p.w->rows);
+      if (lo < hi) body(p, lo - base, hi - base);
+      base += p.w->rows;
+    }
+  };
   // Grain: chunks of at least ~64 KB of weights: enough to be worth a wake-up, few enough that a
   // thread's share stays one long sequential stream for the hardware prefetcher.
-  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(65536 / w.row_bytes));
+  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(65536 / w0.row_bytes));
   if (n_tokens == 4 && k.gemv4 != nullptr) {  // four sequences decoding: their own kernel
     thread_local std::vector<uint8_t> quad;
     quad.resize(static_cast<size_t>(cols / k.gemv_group_elems) * k.gemv4_group_bytes);
     const uint8_t* quad_data = quad.data();  // inside the lambda, `quad` is the worker's own
     k.gemv4_pack(cols, act_data, act_row, quad.data());
-    pool.run(rows, grain, [&](int64_t r0, int64_t r1) {
-      k.gemv4(cols, w.row(r0), w.row_bytes, r1 - r0, quad_data, 0, 4, y + r0, static_cast<size_t>(rows));
+    pool.run(total, grain, [&](int64_t r0, int64_t r1) {
+      each_part(r0, r1, [&](const MatmulPart& p, int64_t a, int64_t b) {
+        k.gemv4(cols, p.w->row(a), p.w->row_bytes, b - a, quad_data, 0, 4, p.y + a, static_cast<size_t>(p.w->rows));
+      });
     });
     return;
   }
   const int64_t row_block =
-      n_tokens <= kGemvMaxTokens ? rows : std::max<int64_t>(1, static_cast<int64_t>(kRowBlockBytes / w.row_bytes));
+      n_tokens <= kGemvMaxTokens ? total : std::max<int64_t>(1, static_cast<int64_t>(kRowBlockBytes / w0.row_bytes));
   const int64_t token_block = std::max<int64_t>(
       kGemvMaxTokens, static_cast<int64_t>(kTokenBlockBytes / act_row) / kGemvMaxTokens * kGemvMaxTokens);
-  pool.run(rows, grain, [&](int64_t r0, int64_t r1) {
-    for (int64_t tb = 0; tb < n_tokens; tb += token_block) {
-      const int64_t te = std::min(n_tokens, tb + token_block);
-      for (int64_t rb = r0; rb < r1; rb += row_block) {
-        const int64_t re = std::min(r1, rb + row_block);
-        for (int64_t t = tb; t < te; t += kGemvMaxTokens) {
-          const int nt = static_cast<int>(std::min<int64_t>(kGemvMaxTokens, te - t));
-          k.gemv(cols, w.row(rb), w.row_bytes, re - rb, act_data + t * act_row, act_row, nt, y + t * rows + rb,
-                 static_cast<size_t>(rows));
+  pool.run(total, grain, [&](int64_t r0, int64_t r1) {
+    each_part(r0, r1, [&](const MatmulPart& p, int64_t a, int64_t b) {
+      const int64_t rows = p.w->rows;
+      for (int64_t tb = 0; tb < n_tokens; tb += token_block) {
+        const int64_t te = std::min(n_tokens, tb + token_block);
+        for (int64_t rb = a; rb < b; rb += row_block) {
+          const int64_t re = std::min(b, rb + row_block);
+          for (int64_t t = tb; t < te; t += kGemvMaxTokens) {
+            const int nt = static_cast<int>(std::min<int64_t>(kGemvMaxTokens, te - t));
+            k.gemv(cols, p.w->row(rb), p.w->row_bytes, re - rb, act_data + t * act_row, act_row, nt,
+                   p.y + t * rows + rb, static_cast<size_t>(rows));
+          }
         }
       }
-    }
+    });
   });
 }
 
@@ -153,7 +171,8 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
   // Enough rows per chunk that a thread's share is worth a wake-up (~16K multiply-adds).
   auto grain_for = [&](int64_t n_tok) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols * n_tok)); };
   if (gemm_rows > 0 && tile_tokens < n_tokens && gemv_ok(w, k)) {  // leftover tokens, every row
-    matmul_gemv(w, k, x + tile_tokens * cols, n_tokens - tile_tokens, y + tile_tokens * rows, pool);
+    const MatmulPart part{&w, y + tile_tokens * rows};
+    matmul_gemv({&part, 1}, k, x + tile_tokens * cols, n_tokens - tile_tokens, pool);
     if (gemm_rows < rows) {
       pool.run(rows - gemm_rows, grain_for(tile_tokens),
                [&](int64_t r0, int64_t r1) { qdot_range(gemm_rows + r0, gemm_rows + r1, 0, tile_tokens); });
@@ -201,7 +220,8 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
   const bool gemm_tiles = rows >= kGemmTile && ((k->gemm != nullptr && n_tokens >= kGemmTile) ||
                                                 (k->gemm_small != nullptr && n_tokens >= kGemmSmallMinTokens));
   if (gemv_ok(w, *k) && !gemm_tiles) {
-    matmul_gemv(w, *k, x, n_tokens, y, pool);
+    const MatmulPart part{&w, y};
+    matmul_gemv({&part, 1}, *k, x, n_tokens, pool);
     return;
   }
   if (k->qdot != nullptr && k->act_block_elems > 0 && cols % k->act_block_elems == 0) {
@@ -227,6 +247,24 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
       for (int64_t t = 0; t < n_tokens; ++t) y[t * rows + r] = f32->dot(wr, x + t * cols, cols);
     }
   });
+}
+
+void matmul_many(std::span<const MatmulPart> parts, const float* x, int64_t n_tokens, ThreadPool& pool) {
+  if (parts.empty()) return;
+  const MatrixView& w0 = *parts[0].w;
+  const TypeKernels* k = type_kernels(w0.type);
+  bool one_job = k != nullptr && gemv_ok(w0, *k);
+  for (const MatmulPart& p : parts) {
+    const bool gemm_tiles = k != nullptr && p.w->rows >= kGemmTile &&
+                            ((k->gemm != nullptr && n_tokens >= kGemmTile) ||
+                             (k->gemm_small != nullptr && n_tokens >= kGemmSmallMinTokens));
+    one_job = one_job && p.w->type == w0.type && p.w->cols == w0.cols && p.w->row_bytes == w0.row_bytes && !gemm_tiles;
+  }
+  if (one_job) {
+    matmul_gemv(parts, *k, x, n_tokens, pool);
+    return;
+  }
+  for (const MatmulPart& p : parts) matmul(*p.w, x, n_tokens, p.y, pool);
 }
 
 }  // namespace minerva

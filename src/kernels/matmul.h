@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "formats/tensor_type.h"
 #include "kernels/thread_pool.h"
@@ -32,5 +33,17 @@ float dot_row(TensorType type, const uint8_t* row, const float* x, int64_t n);
 // y = x * W^T: for each of n_tokens activation rows x[t] (w.cols floats each),
 // y[t * w.rows + r] = dot(W row r, x[t]). Rows are split across the pool's threads.
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// One matrix of several applied to the same activations, and where its result goes
+// (y[t * w->rows + r], as in matmul).
+struct MatmulPart {
+  const MatrixView* w = nullptr;
+  float* y = nullptr;
+};
+
+// matmul() for each part, the same activations x for all (Q/K/V, FFN gate/up). When every part
+// would take the decode GEMV with one type and width, x is quantized once and all their rows go
+// to the threads as one job: one wait for the slowest thread instead of one per matrix.
+void matmul_many(std::span<const MatmulPart> parts, const float* x, int64_t n_tokens, ThreadPool& pool);
 
 }  // namespace minerva

@@ -174,9 +174,8 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
     const LayerWeights& L = m.layers[static_cast<size_t>(l)];
     const size_t r = hp.is_swa(l) ? 1 : 0;
     norm_rows(x_.data(), L.attn_norm, xb_.data(), T, E, hp.rms_eps, pool_);
-    matmul(L.wq, xb_.data(), T, q_.data(), pool_);
-    matmul(L.wk, xb_.data(), T, k_.data(), pool_);
-    matmul(L.wv, xb_.data(), T, v_.data(), pool_);
+    const MatmulPart qkv[] = {{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}};
+    matmul_many(qkv, xb_.data(), T, pool_);
     add_bias(q_.data(), L.bq, T, hp.q_dim());
     add_bias(k_.data(), L.bk, T, hp.kv_dim());
     add_bias(v_.data(), L.bv, T, hp.kv_dim());
@@ -205,8 +204,8 @@ void Context::forward(std::span<const BatchEntry> batch, int64_t logits_row0) {
     for (int64_t i = 0; i < T * E; ++i) x_[i] += ffn_out_[i];
 
     norm_rows(x_.data(), L.ffn_norm, xb_.data(), T, E, hp.rms_eps, pool_);
-    matmul(L.ffn_gate, xb_.data(), T, gate_.data(), pool_);
-    matmul(L.ffn_up, xb_.data(), T, up_.data(), pool_);
+    const MatmulPart gate_up[] = {{&L.ffn_gate, gate_.data()}, {&L.ffn_up, up_.data()}};
+    matmul_many(gate_up, xb_.data(), T, pool_);
     // One exp (or tanh) per FFN value: split across the threads like a matmul; SwiGLU's exps
     // come from the vectorized exp of the attention kernels.
     const bool silu = hp.ffn_act == FfnAct::Silu;

@@ -616,6 +616,54 @@ TEST_P(QuantTypeTest, MatmulInWorkerChunksMatchesScalarIntegerDot) {
   }
 }
 
+// matmul_many gives each part exactly what matmul gives it alone: as one job when the parts share
+// type and width (the chunks then straddle part boundaries: 2000 + 700 + 1500 rows on 3 threads),
+// one matmul each otherwise (a part of another type), at decode and prompt token counts.
+TEST_P(QuantTypeTest, MatmulManyEqualsMatmulPerPart) {
+  const TensorType type = GetParam();
+  const TypeKernels* ref = type_kernels(type, Isa::Scalar);
+  if (ref->qdot == nullptr) GTEST_SKIP() << "float type: no integer dot";
+  const int64_t cols = 256;
+  const int64_t part_rows[] = {2000, 700, 1500};
+  std::vector<Blocks> blocks;
+  std::vector<MatrixView> views;
+  for (int i = 0; i < 3; ++i) {
+    blocks.push_back(make_random(type, static_cast<int>(part_rows[i] * cols / ref->act_block_elems), 60 + i));
+  }
+  for (int i = 0; i < 3; ++i) {
+    const size_t row_bytes = blocks[i].bytes.size() / static_cast<size_t>(part_rows[i]);
+    views.push_back(MatrixView{type, cols, part_rows[i], row_bytes, blocks[i].bytes.data()});
+  }
+  // A Q8_0 part among others makes the fallback path (any type but Q8_0 itself).
+  const Blocks other = make_random(TensorType::Q8_0, static_cast<int>(300 * cols / kQK), 70);
+  const MatrixView other_view{TensorType::Q8_0, cols, 300, other.bytes.size() / 300, other.bytes.data()};
+  std::mt19937 rng(9);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(cols * 20));
+  for (auto& v : x) v = dist(rng);
+  ThreadPool pool(3);
+  for (bool mixed : {false, true}) {
+    std::vector<const MatrixView*> ws = {&views[0], &views[1], &views[2]};
+    if (mixed) ws[1] = &other_view;
+    for (int64_t nt : {1, 3, 4, 8, 20}) {
+      std::vector<std::vector<float>> want(3), got(3);
+      std::vector<MatmulPart> parts;
+      for (size_t i = 0; i < 3; ++i) {
+        want[i].assign(static_cast<size_t>(ws[i]->rows * nt), -1.0f);
+        got[i].assign(want[i].size(), -2.0f);
+        matmul(*ws[i], x.data(), nt, want[i].data(), pool);
+        parts.push_back({ws[i], got[i].data()});
+      }
+      matmul_many(parts, x.data(), nt, pool);
+      for (size_t i = 0; i < 3; ++i) {
+        for (size_t j = 0; j < want[i].size(); ++j) {
+          ASSERT_EQ(got[i][j], want[i][j]) << (mixed ? "mixed, " : "") << nt << " tokens, part " << i << " value " << j;
+        }
+      }
+    }
+  }
+}
+
 // The decode GEMV (AVX-512) on its own activation layout equals the scalar integer dot for
 // every row of a matrix and 1..kGemvMaxTokens tokens, over the stress activation rows.
 TEST_P(QuantTypeTest, GemvMatchesScalarIntegerDot) {
