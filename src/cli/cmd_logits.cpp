@@ -22,9 +22,9 @@ struct LogitsOptions {
 
 int run(const LogitsOptions& o) {
   auto lm = load_model(o.model, {o.huge_pages, nullptr});
-  // Logits are for checking numbers: with the move finished, they come from its copy.
-  if (lm && lm->huge_pages != nullptr) lm->huge_pages->wait();
   if (!lm) return report(lm.error());
+  // Logits are for checking numbers: with the move finished, they come from its copy.
+  if (lm->huge_pages != nullptr) lm->huge_pages->wait();
   std::vector<Token> tokens;
   if (!o.tokens.empty()) {
     auto parsed = parse_token_list(o.tokens);

@@ -64,24 +64,22 @@ HugePageMove::HugePageMove(std::shared_ptr<const GgufFile> file, DoneFn on_done)
     : file_(std::move(file)), on_done_(std::move(on_done)) {}
 
 void HugePageMove::start() {
-  std::call_once(started_, [this] {
-    started_flag_.store(true);
-    thread_ = std::thread([this] {
-      // A lower priority than the compute threads (Linux: nice applies per thread): the copy
-      // costs seconds of CPU where the host backs fresh memory lazily (a VM), and generation
-      // running meanwhile should not wait for it; idle time, or a waiter, lets it run freely.
-      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kMoveNice);
-      const auto t0 = std::chrono::steady_clock::now();
-      Result<size_t> r = file_->mapping().move_to_huge_pages(cancel_);
-      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ms_ = ms;
-        result_.emplace(std::move(r));
-      }
-      done_cv_.notify_all();
-      if (on_done_) on_done_(*result_, ms);  // result_ no longer changes
-    });
+  if (started_.exchange(true)) return;
+  thread_ = std::thread([this] {
+    // A lower priority than the compute threads (Linux: nice applies per thread): the copy
+    // costs seconds of CPU where the host backs fresh memory lazily (a VM), and generation
+    // running meanwhile should not wait for it; idle time, or a waiter, lets it run freely.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kMoveNice);
+    const auto t0 = std::chrono::steady_clock::now();
+    Result<size_t> r = file_->mapping().move_to_huge_pages(cancel_);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ms_ = ms;
+      result_.emplace(std::move(r));
+    }
+    done_cv_.notify_all();
+    if (on_done_) on_done_(*result_, ms);  // result_ no longer changes
   });
 }
 

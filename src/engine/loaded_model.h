@@ -41,7 +41,7 @@ class HugePageMove {
   // Blocks until the move has ended; its outcome (bytes moved, or why not) and duration.
   const Result<size_t>& wait();
   double ms() const { return ms_; }  // after wait()
-  bool started() const { return started_flag_.load(); }
+  bool started() const { return started_.load(); }
   bool finished();
 
  private:
@@ -52,8 +52,7 @@ class HugePageMove {
   std::optional<Result<size_t>> result_;
   double ms_ = 0.0;
   DoneFn on_done_;
-  std::once_flag started_;
-  std::atomic<bool> started_flag_{false};
+  std::atomic<bool> started_{false};
   std::thread thread_;
 };
 

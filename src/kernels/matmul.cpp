@@ -89,6 +89,13 @@ bool gemv_ok(const MatrixView& w, const TypeKernels& k) {
   return k.gemv != nullptr && w.cols % k.gemv_group_elems == 0;
 }
 
+// Whether a GEMM kernel (AMX, or the AVX-512 one) has whole tiles of `w` for n_tokens tokens; the
+// GEMV takes everything else.
+bool gemm_tiles(const MatrixView& w, const TypeKernels& k, int64_t n_tokens) {
+  return w.rows >= kGemmTile &&
+         ((k.gemm != nullptr && n_tokens >= kGemmTile) || (k.gemm_small != nullptr && n_tokens >= kGemmSmallMinTokens));
+}
+
 // y = x W^T with integer dots: quantize every activation row once, then tile
 // (token block) x (row block) x (kQDotMaxRows tokens) so weights and activations are reused
 // from cache. For one token this is a plain row loop.
@@ -216,10 +223,7 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
     std::memset(y, 0, static_cast<size_t>(rows * n_tokens) * sizeof(float));  // unsupported: a caller bug
     return;
   }
-  // The GEMV takes everything but what a GEMM kernel (AMX) has tiles for.
-  const bool gemm_tiles = rows >= kGemmTile && ((k->gemm != nullptr && n_tokens >= kGemmTile) ||
-                                                (k->gemm_small != nullptr && n_tokens >= kGemmSmallMinTokens));
-  if (gemv_ok(w, *k) && !gemm_tiles) {
+  if (gemv_ok(w, *k) && !gemm_tiles(w, *k, n_tokens)) {
     const MatmulPart part{&w, y};
     matmul_gemv({&part, 1}, *k, x, n_tokens, pool);
     return;
@@ -255,10 +259,8 @@ void matmul_many(std::span<const MatmulPart> parts, const float* x, int64_t n_to
   const TypeKernels* k = type_kernels(w0.type);
   bool one_job = k != nullptr && gemv_ok(w0, *k);
   for (const MatmulPart& p : parts) {
-    const bool gemm_tiles = k != nullptr && p.w->rows >= kGemmTile &&
-                            ((k->gemm != nullptr && n_tokens >= kGemmTile) ||
-                             (k->gemm_small != nullptr && n_tokens >= kGemmSmallMinTokens));
-    one_job = one_job && p.w->type == w0.type && p.w->cols == w0.cols && p.w->row_bytes == w0.row_bytes && !gemm_tiles;
+    one_job = one_job && p.w->type == w0.type && p.w->cols == w0.cols && p.w->row_bytes == w0.row_bytes &&
+              !gemm_tiles(*p.w, *k, n_tokens);
   }
   if (one_job) {
     matmul_gemv(parts, *k, x, n_tokens, pool);

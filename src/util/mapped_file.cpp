@@ -17,10 +17,10 @@ namespace {
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kMoveStep = size_t{32} << 20;  // a multiple of kHugePage
 
-// An address range of `size` bytes starting on a 2 MB boundary, reserved (no access): mapping a
-// file there lets its bytes be moved into huge pages later (those need aligned addresses).
-void* reserve_aligned(size_t size) {
-  void* raw = mmap(nullptr, size + kHugePage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+// Anonymous memory of `size` bytes starting on a 2 MB boundary (huge pages need aligned
+// addresses): PROT_NONE reserves a place to map a file at, PROT_READ | PROT_WRITE takes a copy.
+void* map_aligned(size_t size, int prot) {
+  void* raw = mmap(nullptr, size + kHugePage, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
   auto* start = static_cast<uint8_t*>(raw);
   const size_t lead = (kHugePage - reinterpret_cast<uintptr_t>(raw) % kHugePage) % kHugePage;
@@ -64,7 +64,7 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
     return make_error(path + ": file is empty (0 bytes)");
   }
   // Big files go on a 2 MB boundary (see move_to_huge_pages); the reservation is replaced.
-  void* at = file.size_ >= kHugePage ? reserve_aligned(page_rounded(file.size_)) : nullptr;
+  void* at = file.size_ >= kHugePage ? map_aligned(page_rounded(file.size_), PROT_NONE) : nullptr;
   void* p = mmap(at, file.size_, PROT_READ, MAP_PRIVATE | (at != nullptr ? MAP_FIXED : 0), fd, 0);
   int err = errno;
   ::close(fd);
@@ -84,12 +84,8 @@ Result<size_t> MappedFile::move_to_huge_pages(const std::atomic<bool>& cancel) c
   // pages until they are replaced) and the part already moved is read faster at once.
   for (size_t off = 0; off < len; off += kMoveStep) {
     const size_t n = std::min(kMoveStep, len - off);
-    void* mem = reserve_aligned(n);
-    if (mem == nullptr || mprotect(mem, n, PROT_READ | PROT_WRITE) != 0) {
-      const int err = errno;
-      if (mem != nullptr) munmap(mem, n);
-      return make_error(path_ + ": no memory for a copy in huge pages: " + std::strerror(err));
-    }
+    void* mem = map_aligned(n, PROT_READ | PROT_WRITE);
+    if (mem == nullptr) return make_error(path_ + ": no memory for a copy in huge pages: " + std::strerror(errno));
     if (madvise(mem, n, MADV_HUGEPAGE) != 0) {
       const int err = errno;
       munmap(mem, n);
