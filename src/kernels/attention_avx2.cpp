@@ -167,29 +167,60 @@ void scores_t(const AttnTile& t, float* s) {
   }
 }
 
-// out[g0 + i] += sum_j p[g0 + i][j] v_j for i < G (G heads' outputs held in registers).
-template <int G, bool F16>
-void pv(const AttnTile& t, const float* s, int64_t g0, float* out) {
+// out[g0 + i][d0 .. d0 + 8 C) += sum_j p[g0 + i][j] v_j[...] for i < G: G x C accumulators,
+// so consecutive FMAs do not wait on each other's latency. Tail: C = 1 and cnt < 8 elements.
+template <int G, int C, bool F16, bool Tail>
+void pv(const AttnTile& t, const float* s, int64_t g0, int64_t d0, int64_t cnt, float* out) {
   const int64_t hd = t.head_dim;
-  for (int64_t d = 0; d < hd; d += 8) {
-    const int64_t cnt = hd - d < 8 ? hd - d : 8;
-    __m256 acc[G];
-    for (int i = 0; i < G; ++i) acc[i] = load_floats(out + (g0 + i) * hd + d, cnt);
-    const uint8_t* row = t.v;
-    for (int64_t j = 0; j < t.n; ++j, row += t.row_bytes) {
-      const __m256 v = cnt == 8 ? load<F16>(row, d) : load_part<F16>(row, d, cnt);
-      for (int i = 0; i < G; ++i) acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(s[(g0 + i) * kAttnTile + j]), v, acc[i]);
+  __m256 acc[G][C];
+  for (int i = 0; i < G; ++i) {
+    for (int c = 0; c < C; ++c) {
+      const float* o = out + (g0 + i) * hd + d0 + 8 * c;
+      acc[i][c] = Tail ? load_floats(o, cnt) : _mm256_loadu_ps(o);
     }
-    for (int i = 0; i < G; ++i) store_floats(out + (g0 + i) * hd + d, acc[i], cnt);
+  }
+  const uint8_t* row = t.v;
+  for (int64_t j = 0; j < t.n; ++j, row += t.row_bytes) {
+    __m256 v[C];
+    for (int c = 0; c < C; ++c) v[c] = Tail ? load_part<F16>(row, d0, cnt) : load<F16>(row, d0 + 8 * c);
+    for (int i = 0; i < G; ++i) {
+      const __m256 p = _mm256_set1_ps(s[(g0 + i) * kAttnTile + j]);
+      for (int c = 0; c < C; ++c) acc[i][c] = _mm256_fmadd_ps(p, v[c], acc[i][c]);
+    }
+  }
+  for (int i = 0; i < G; ++i) {
+    for (int c = 0; c < C; ++c) {
+      float* o = out + (g0 + i) * hd + d0 + 8 * c;
+      if (Tail) {
+        store_floats(o, acc[i][c], cnt);
+      } else {
+        _mm256_storeu_ps(o, acc[i][c]);
+      }
+    }
   }
 }
 
+// Heads in groups of up to 8; whole chunks two at a time (up to 4 heads) or one, then the
+// head_dim tail.
 template <bool F16>
 void pv_heads(const AttnTile& t, const float* s, float* out) {
-  using Fn = void (*)(const AttnTile&, const float*, int64_t, float*);
-  static constexpr Fn kByHeads[] = {pv<1, F16>, pv<2, F16>, pv<3, F16>, pv<4, F16>,
-                                    pv<5, F16>, pv<6, F16>, pv<7, F16>, pv<8, F16>};
-  for (int64_t g0 = 0; g0 < t.n_q; g0 += 8) kByHeads[(t.n_q - g0 < 8 ? t.n_q - g0 : 8) - 1](t, s, g0, out);
+  using Fn = void (*)(const AttnTile&, const float*, int64_t, int64_t, int64_t, float*);
+  static constexpr Fn kTwo[] = {pv<1, 2, F16, false>, pv<2, 2, F16, false>, pv<3, 2, F16, false>, pv<4, 2, F16, false>};
+  static constexpr Fn kOne[] = {pv<1, 1, F16, false>, pv<2, 1, F16, false>, pv<3, 1, F16, false>, pv<4, 1, F16, false>,
+                                pv<5, 1, F16, false>, pv<6, 1, F16, false>, pv<7, 1, F16, false>, pv<8, 1, F16, false>};
+  static constexpr Fn kTail[] = {pv<1, 1, F16, true>, pv<2, 1, F16, true>, pv<3, 1, F16, true>, pv<4, 1, F16, true>,
+                                 pv<5, 1, F16, true>, pv<6, 1, F16, true>, pv<7, 1, F16, true>, pv<8, 1, F16, true>};
+  const int64_t hd = t.head_dim;
+  const int64_t full = hd & ~int64_t{7};
+  for (int64_t g0 = 0; g0 < t.n_q; g0 += 8) {
+    const int64_t g = (t.n_q - g0 < 8 ? t.n_q - g0 : 8) - 1;
+    int64_t d = 0;
+    if (g < 4) {
+      for (; d + 16 <= full; d += 16) kTwo[g](t, s, g0, d, 8, out);
+    }
+    for (; d < full; d += 8) kOne[g](t, s, g0, d, 8, out);
+    if (d < hd) kTail[g](t, s, g0, d, hd - d, out);
+  }
 }
 
 void scores(const AttnTile& t, float* s) {

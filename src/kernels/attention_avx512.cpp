@@ -169,36 +169,65 @@ void scores_t(const AttnTile& t, float* s) {
   }
 }
 
-// out[g0 + i] += sum_j p[g0 + i][j] v_j for i < G (G heads' outputs held in registers).
-template <int G, bool F16>
-void pv(const AttnTile& t, const float* s, int64_t g0, float* out) {
+// out[g0 + i][d0 .. d0 + 16 C) += sum_j p[g0 + i][j] v_j[...] for i < G: G x C accumulators,
+// so each row's C chunks are widened once and consecutive FMAs never wait on each other (one
+// chunk per pass waited on the 4-cycle FMA latency every row). Tail: C = 1 with `mask`.
+template <int G, int C, bool F16, bool Tail>
+void pv(const AttnTile& t, const float* s, int64_t g0, int64_t d0, __mmask16 mask, float* out) {
   const int64_t hd = t.head_dim;
-  for (int64_t d = 0; d < hd; d += 16) {
-    const auto mask = static_cast<__mmask16>(hd - d >= 16 ? 0xFFFFu : (1u << (hd - d)) - 1);
-    __m512 acc[G];
-    for (int i = 0; i < G; ++i) acc[i] = _mm512_maskz_loadu_ps(mask, out + (g0 + i) * hd + d);
-    const uint8_t* row = t.v;
-    if (mask == 0xFFFF) {
-      for (int64_t j = 0; j < t.n; ++j, row += t.row_bytes) {
-        const __m512 v = load<F16>(row, d);
-        for (int i = 0; i < G; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(s[(g0 + i) * kAttnTile + j]), v, acc[i]);
-      }
-    } else {
-      for (int64_t j = 0; j < t.n; ++j, row += t.row_bytes) {
-        const __m512 v = load_masked<F16>(row, d, mask);
-        for (int i = 0; i < G; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(s[(g0 + i) * kAttnTile + j]), v, acc[i]);
+  __m512 acc[G][C];
+  for (int i = 0; i < G; ++i) {
+    for (int c = 0; c < C; ++c) {
+      float* o = out + (g0 + i) * hd + d0 + 16 * c;
+      acc[i][c] = Tail ? _mm512_maskz_loadu_ps(mask, o) : _mm512_loadu_ps(o);
+    }
+  }
+  const uint8_t* row = t.v;
+  for (int64_t j = 0; j < t.n; ++j, row += t.row_bytes) {
+    __m512 v[C];
+    for (int c = 0; c < C; ++c) v[c] = Tail ? load_masked<F16>(row, d0, mask) : load<F16>(row, d0 + 16 * c);
+    for (int i = 0; i < G; ++i) {
+      const __m512 p = _mm512_set1_ps(s[(g0 + i) * kAttnTile + j]);
+      for (int c = 0; c < C; ++c) acc[i][c] = _mm512_fmadd_ps(p, v[c], acc[i][c]);
+    }
+  }
+  for (int i = 0; i < G; ++i) {
+    for (int c = 0; c < C; ++c) {
+      float* o = out + (g0 + i) * hd + d0 + 16 * c;
+      if (Tail) {
+        _mm512_mask_storeu_ps(o, mask, acc[i][c]);
+      } else {
+        _mm512_storeu_ps(o, acc[i][c]);
       }
     }
-    for (int i = 0; i < G; ++i) _mm512_mask_storeu_ps(out + (g0 + i) * hd + d, mask, acc[i]);
   }
 }
 
+// Heads in groups of up to 8; whole chunks four (up to 4 heads), two or one at a time, then
+// the head_dim tail.
 template <bool F16>
 void pv_heads(const AttnTile& t, const float* s, float* out) {
-  using Fn = void (*)(const AttnTile&, const float*, int64_t, float*);
-  static constexpr Fn kByHeads[] = {pv<1, F16>, pv<2, F16>, pv<3, F16>, pv<4, F16>,
-                                    pv<5, F16>, pv<6, F16>, pv<7, F16>, pv<8, F16>};
-  for (int64_t g0 = 0; g0 < t.n_q; g0 += 8) kByHeads[(t.n_q - g0 < 8 ? t.n_q - g0 : 8) - 1](t, s, g0, out);
+  using Fn = void (*)(const AttnTile&, const float*, int64_t, int64_t, __mmask16, float*);
+  static constexpr Fn kFour[] = {pv<1, 4, F16, false>, pv<2, 4, F16, false>, pv<3, 4, F16, false>,
+                                 pv<4, 4, F16, false>};
+  static constexpr Fn kTwo[] = {pv<1, 2, F16, false>, pv<2, 2, F16, false>, pv<3, 2, F16, false>, pv<4, 2, F16, false>,
+                                pv<5, 2, F16, false>, pv<6, 2, F16, false>, pv<7, 2, F16, false>, pv<8, 2, F16, false>};
+  static constexpr Fn kOne[] = {pv<1, 1, F16, false>, pv<2, 1, F16, false>, pv<3, 1, F16, false>, pv<4, 1, F16, false>,
+                                pv<5, 1, F16, false>, pv<6, 1, F16, false>, pv<7, 1, F16, false>, pv<8, 1, F16, false>};
+  static constexpr Fn kTail[] = {pv<1, 1, F16, true>, pv<2, 1, F16, true>, pv<3, 1, F16, true>, pv<4, 1, F16, true>,
+                                 pv<5, 1, F16, true>, pv<6, 1, F16, true>, pv<7, 1, F16, true>, pv<8, 1, F16, true>};
+  const int64_t hd = t.head_dim;
+  const int64_t full = hd & ~int64_t{15};
+  for (int64_t g0 = 0; g0 < t.n_q; g0 += 8) {
+    const int64_t g = (t.n_q - g0 < 8 ? t.n_q - g0 : 8) - 1;
+    int64_t d = 0;
+    if (g < 4) {
+      for (; d + 64 <= full; d += 64) kFour[g](t, s, g0, d, 0xFFFF, out);
+    }
+    for (; d + 32 <= full; d += 32) kTwo[g](t, s, g0, d, 0xFFFF, out);
+    for (; d < full; d += 16) kOne[g](t, s, g0, d, 0xFFFF, out);
+    if (d < hd) kTail[g](t, s, g0, d, static_cast<__mmask16>((1u << (hd - d)) - 1), out);
+  }
 }
 
 void scores(const AttnTile& t, float* s) {
