@@ -149,33 +149,34 @@ __m512i scaled_dot256(const __m512i* q, const __m512i* s, const int8_t* x) {
   return isum;
 }
 
-// Q4_K against BlockQ8_K: each 32 code bytes, broadcast to both halves of a register and shifted
-// by 0 and 4 bits, give 64 consecutive values (groups 2k, 2k + 1); u8 x s8 pair products (at
-// most 2 * 15 * 127, no saturation) are weighted by the 6-bit group scales in one VPDPWSSD, and
-// the mins meet the activation's 16-value sums.
+// Q4_K against BlockQ8_KG: each 64 code bytes, split into low and high nibbles, give two
+// registers of codes (groups 0 | 2 and 1 | 3, then 4 | 6 and 5 | 7), which the activation's group
+// order matches; u8 x s8 pair products (at most 2 * 15 * 127, no saturation) are weighted by the
+// 6-bit group scales in one VPDPWSSD, and the mins meet the activation's group sums.
 struct Q4K {
   static constexpr int kBytes = sizeof(BlockQ4_K);
-  static constexpr int kActBytes = sizeof(BlockQ8_K);
+  static constexpr int kActBytes = sizeof(BlockQ8_KG);
   static constexpr int64_t kElems = kQKK;
   struct W {
     __m512i q[4], s[4];
-    __m256i mins;
+    __m128i mins;
     float d, dmin;
   };
   struct Acc {
     __m512 v = _mm512_setzero_ps();
-    __m256 m = _mm256_setzero_ps();
+    __m128 m = _mm_setzero_ps();
   };
   const __m512i m4 = _mm512_set1_epi8(0x0F);
-  const __m512i nibble_shift = _mm512_setr_epi64(0, 0, 0, 0, 4, 4, 4, 4);
-  // Byte shuffles picking int16 scale 2k (low 256 bits) and 2k + 1 (high 256 bits) from the
-  // eight scales repeated in every 128-bit lane.
+  // Byte shuffles picking the int16 scales of register k's two groups (low and high 256 bits)
+  // from the eight scales repeated in every 128-bit lane.
   __m512i pick[4];
 
   Q4K() {
+    static constexpr int kLow[4] = {0, 1, 4, 5};  // register k: groups kLow[k] and kLow[k] + 2
     for (int k = 0; k < 4; ++k) {
-      const auto lo = static_cast<int16_t>((4 * k) | ((4 * k + 1) << 8));
-      const auto hi = static_cast<int16_t>((4 * k + 2) | ((4 * k + 3) << 8));
+      const int g = kLow[k];
+      const auto lo = static_cast<int16_t>((2 * g) | ((2 * g + 1) << 8));
+      const auto hi = static_cast<int16_t>((2 * g + 4) | ((2 * g + 5) << 8));
       pick[k] = _mm512_inserti64x4(_mm512_set1_epi16(lo), _mm256_set1_epi16(hi), 1);
     }
   }
@@ -190,25 +191,25 @@ struct Q4K {
     const uint64_t mn =
         (u[1] & 0x3f3f3f3fu) | (static_cast<uint64_t>(((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 2) & 0x30303030u)) << 32);
     const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(sc))));
-    const __m128i mn16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(mn)));
-    x.mins = _mm256_set_m128i(_mm_unpackhi_epi16(mn16, mn16), _mm_unpacklo_epi16(mn16, mn16));
-    for (int k = 0; k < 4; ++k) {
-      const __m512i raw = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * k)));
-      x.q[k] = _mm512_and_si512(_mm512_srlv_epi64(raw, nibble_shift), m4);
-      x.s[k] = _mm512_shuffle_epi8(sc16, pick[k]);
+    x.mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(mn)));
+    for (int h = 0; h < 2; ++h) {
+      const __m512i raw = _mm512_loadu_si512(b.qs + 64 * h);
+      x.q[2 * h] = _mm512_and_si512(raw, m4);
+      x.q[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
     }
+    for (int k = 0; k < 4; ++k) x.s[k] = _mm512_shuffle_epi8(sc16, pick[k]);
     x.d = half(b.d);
     x.dmin = half(b.dmin);
   }
   [[gnu::always_inline]] static void dot(const W& x, const uint8_t* act, Acc& acc) {
-    const auto& a = *reinterpret_cast<const BlockQ8_K*>(act);
+    const auto& a = *reinterpret_cast<const BlockQ8_KG*>(act);
     const __m512i isum = scaled_dot256(x.q, x.s, a.qs);
-    const __m256i msum = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), x.mins);
+    const __m128i msum = _mm_madd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.gsums)), x.mins);
     acc.v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(x.d * a.d), acc.v);
-    acc.m = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(x.dmin * a.d), acc.m);
+    acc.m = _mm_fmadd_ps(_mm_cvtepi32_ps(msum), _mm_set1_ps(x.dmin * a.d), acc.m);
   }
   static float finish(const Acc& acc) {
-    return _mm512_reduce_add_ps(acc.v) - _mm512_reduce_add_ps(_mm512_zextps256_ps512(acc.m));
+    return _mm512_reduce_add_ps(acc.v) - _mm512_reduce_add_ps(_mm512_zextps128_ps512(acc.m));
   }
 };
 
@@ -366,8 +367,13 @@ void add_gemv(TensorType type, TypeKernels& k) {
       k.gemv4_group_bytes = sizeof(BlockQ8A4x4);
       return;
     case TensorType::Q4_K:
+      k.gemv = gemv<Q4K>;
+      k.gemv_quantize_act = scalar::quantize_act_q8kg;
+      k.gemv_group_elems = kQKK;
+      k.gemv_group_bytes = sizeof(BlockQ8_KG);
+      return;
     case TensorType::Q6_K:
-      k.gemv = type == TensorType::Q4_K ? gemv<Q4K> : gemv<Q6K>;
+      k.gemv = gemv<Q6K>;
       k.gemv_quantize_act = scalar::quantize_act_q8k;
       k.gemv_group_elems = kQKK;
       k.gemv_group_bytes = sizeof(BlockQ8_K);

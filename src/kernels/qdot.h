@@ -9,6 +9,11 @@
 
 namespace minerva {
 
+namespace quant {
+struct BlockQ8_K;
+struct BlockQ8_KG;
+}  // namespace quant
+
 // Most activation rows one qdot call handles: the weight block is unpacked once and reused
 // for each of them (the prompt-processing GEMM's register tile).
 inline constexpr int kQDotMaxRows = 4;
@@ -26,6 +31,10 @@ void quantize_act_q8a4_off16(const float* x, uint8_t* dst, int64_t n);   // Q5_0
 void quantize_act_q8a4_off128(const float* x, uint8_t* dst, int64_t n);  // Q8_0 (codes + 128)
 // x[0..n) -> n / 256 BlockQ8_K blocks (n a multiple of 256).
 void quantize_act_q8k(const float* x, uint8_t* dst, int64_t n);
+// x[0..n) -> n / 256 BlockQ8_KG blocks: quantize_act_q8k's codes, re-laid by q8k_gemv_layout.
+void quantize_act_q8kg(const float* x, uint8_t* dst, int64_t n);
+// The BlockQ8_KG of a BlockQ8_K (shared by the scalar and AVX-512 quantize_act_q8kg).
+void q8k_gemv_layout(const quant::BlockQ8_K& in, quant::BlockQ8_KG& out);
 
 // out[j] = dot(weight row w, activation row j) for j < n_act (1..kQDotMaxRows); activation row
 // j starts at act + j * act_stride bytes. n values per row.

@@ -255,6 +255,22 @@ void quantize_act_q8k(const float* x, uint8_t* dst, int64_t n) {
   }
 }
 
+void q8k_gemv_layout(const BlockQ8_K& in, BlockQ8_KG& out) {
+  static constexpr int kOrder[8] = {0, 2, 1, 3, 4, 6, 5, 7};
+  out.d = in.d;
+  for (int k = 0; k < 8; ++k) std::memcpy(out.qs + 32 * k, in.qs + 32 * kOrder[k], 32);
+  for (int g = 0; g < 8; ++g) out.gsums[g] = static_cast<int16_t>(in.bsums[2 * g] + in.bsums[2 * g + 1]);
+}
+
+void quantize_act_q8kg(const float* x, uint8_t* dst, int64_t n) {
+  auto* y = reinterpret_cast<BlockQ8_KG*>(dst);
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    BlockQ8_K block;
+    quantize_act_q8k(x + i * kQKK, reinterpret_cast<uint8_t*>(&block), kQKK);
+    q8k_gemv_layout(block, y[i]);
+  }
+}
+
 // clang-format off
 void qdot_q8_0(int64_t n, const uint8_t* w, const uint8_t* a, size_t s, int na, float* o) { qdot_legacy<BlockQ8_0>(n, w, a, s, na, o); }
 void qdot_q4_0(int64_t n, const uint8_t* w, const uint8_t* a, size_t s, int na, float* o) { qdot_legacy<BlockQ4_0>(n, w, a, s, na, o); }

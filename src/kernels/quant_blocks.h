@@ -104,6 +104,16 @@ struct BlockQ8_K {
   int16_t bsums[kQKK / 16];
 };
 
+// One BlockQ8_K re-laid for the AVX-512 Q4_K decode GEMV (internal, never stored): its 32-value
+// groups in the order 0, 2, 1, 3, 4, 6, 5, 7, so a 64-byte load of Q4_K codes split into low and
+// high nibbles meets 64 consecutive activation bytes, and the sum of each group's codes (group
+// order) for the mins. 276 bytes.
+struct BlockQ8_KG {
+  float d;
+  int8_t qs[kQKK];
+  int16_t gsums[8];
+};
+
 // Minerva's activation block for dots with the 32-value types (internal, never stored):
 // x[i] = d * qs[i] with qs in [-127, 127] as in ggml's Q8_0 (but d a float, so no overflow), plus
 // the sum of qs, so offsets (Q4_0's -8, Q4_1's min) cost one multiply per block. 40 bytes.

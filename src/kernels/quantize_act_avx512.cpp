@@ -121,6 +121,15 @@ void quantize_act_q8k(const float* x, uint8_t* dst, int64_t n) {
   }
 }
 
+void quantize_act_q8kg(const float* x, uint8_t* dst, int64_t n) {
+  auto* y = reinterpret_cast<BlockQ8_KG*>(dst);
+  for (int64_t i = 0; i < n / kQKK; ++i) {
+    BlockQ8_K block;
+    quantize_act_q8k(x + i * kQKK, reinterpret_cast<uint8_t*>(&block), kQKK);
+    scalar::q8k_gemv_layout(block, y[i]);
+  }
+}
+
 }  // namespace
 
 void add_act_quantizers(TypeKernels& k) {
@@ -129,7 +138,8 @@ void add_act_quantizers(TypeKernels& k) {
   if (k.gemv_quantize_act == scalar::quantize_act_q8a4_off8) k.gemv_quantize_act = quantize_act_q8a4<3>;
   if (k.gemv_quantize_act == scalar::quantize_act_q8a4_off16) k.gemv_quantize_act = quantize_act_q8a4<4>;
   if (k.gemv_quantize_act == scalar::quantize_act_q8a4_off128) k.gemv_quantize_act = quantize_act_q8a4<7>;
-  if (k.gemv_quantize_act != nullptr && k.gemv_group_elems == kQKK) k.gemv_quantize_act = quantize_act_q8k;
+  if (k.gemv_quantize_act == scalar::quantize_act_q8k) k.gemv_quantize_act = quantize_act_q8k;
+  if (k.gemv_quantize_act == scalar::quantize_act_q8kg) k.gemv_quantize_act = quantize_act_q8kg;
 }
 
 }  // namespace minerva::avx512

@@ -752,7 +752,7 @@ TEST(Quant, ActivationQuantizersMatchScalarBytes) {
         if (k->gemv_quantize_act == nullptr) continue;
         const size_t gbytes = static_cast<size_t>(n / k->gemv_group_elems) * k->gemv_group_bytes;
         std::vector<uint8_t> gwant(gbytes), ggot(gbytes, 0xAB);
-        const QuantizeActFn scalar_gemv = type == TensorType::Q4_K   ? scalar::quantize_act_q8k
+        const QuantizeActFn scalar_gemv = type == TensorType::Q4_K   ? scalar::quantize_act_q8kg
                                           : type == TensorType::Q4_0 ? scalar::quantize_act_q8a4_off8
                                           : type == TensorType::Q5_0 ? scalar::quantize_act_q8a4_off16
                                                                      : scalar::quantize_act_q8a4_off128;
