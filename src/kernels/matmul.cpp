@@ -17,71 +17,95 @@ namespace {
 constexpr size_t kRowBlockBytes = 16 * 1024;
 constexpr size_t kTokenBlockBytes = 768 * 1024;
 
+// Parts per GEMV job (matmul_many's Q/K/V is the most).
+constexpr size_t kMaxGemvParts = 4;
+
 // y = x W^T with the level's GEMV, kGemvMaxTokens tokens per call, for one matrix or several of
-// the same type and width (Q/K/V): their rows go to the threads as one job over the activations
-// quantized once. For generation (a few tokens) each thread streams a long contiguous row range
+// the same width (Q/K/V, gate/up), their types possibly different (Q4_K_M's V is Q6_K in some
+// layers): x is quantized once per activation layout and all the parts' rows go to the threads
+// as one job. For generation (a few tokens) each thread streams a long contiguous row range
 // from memory once; for a prompt the rows go in blocks that stay in cache while every token
 // passes.
-void matmul_gemv(std::span<const MatmulPart> parts, const TypeKernels& k, const float* x, int64_t n_tokens,
-                 ThreadPool& pool) {
-  const MatrixView& w0 = *parts[0].w;
-  const int64_t cols = w0.cols;
-  int64_t total = 0;
-  for (const MatmulPart& p : parts) total += p.w->rows;
-  const size_t act_row = static_cast<size_t>(cols / k.gemv_group_elems) * k.gemv_group_bytes;
-  thread_local std::vector<uint8_t> act;  // the calling thread's; matmul is never re-entered
-  act.resize(act_row * static_cast<size_t>(n_tokens));
-  uint8_t* act_data = act.data();
-  if (n_tokens <= kGemvMaxTokens) {
-    for (int64_t t = 0; t < n_tokens; ++t) k.gemv_quantize_act(x + t * cols, act_data + t * act_row, cols);
-  } else {
-    pool.run(n_tokens, 1, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) k.gemv_quantize_act(x + t * cols, act_data + t * act_row, cols);
-    });
-  }
-  // Calls body(part, local r0, local r1) for the parts' rows within [r0, r1) of all rows in order.
-  auto each_part = [&](int64_t r0, int64_t r1, auto&& body) {
-    int64_t base = 0;
-    for (const MatmulPart& p : parts) {
-      const int64_t lo = std::max(r0, base), hi = std::min(r1, base + p.w->rows);
-      if (lo < hi) body(p, lo - base, hi - base);
-      base += p.w->rows;
-    }
+void matmul_gemv(std::span<const MatmulPart> parts, const float* x, int64_t n_tokens, ThreadPool& pool) {
+  const int64_t cols = parts[0].w->cols;
+  struct Part {
+    const TypeKernels* k;
+    size_t act_row;  // bytes of one token's activations in k's layout
+    const uint8_t* act;
+    bool quad;  // the four-token kernel, activations in its layout
   };
+  Part job[kMaxGemvParts];
+  // The calling thread's buffers (matmul is never re-entered on one thread): one per layout.
+  thread_local std::vector<uint8_t> acts[kMaxGemvParts], quads[kMaxGemvParts];
+  int64_t total = 0;
+  size_t total_bytes = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const MatrixView& w = *parts[i].w;
+    const TypeKernels* k = type_kernels(w.type);
+    total += w.rows;
+    total_bytes += static_cast<size_t>(w.rows) * w.row_bytes;
+    const size_t act_row = static_cast<size_t>(cols / k->gemv_group_elems) * k->gemv_group_bytes;
+    const bool quad = n_tokens == 4 && k->gemv4 != nullptr;
+    job[i] = {k, act_row, nullptr, quad};
+    for (size_t j = 0; j < i; ++j) {  // an earlier part's layout
+      if (job[j].k->gemv_quantize_act == k->gemv_quantize_act && job[j].act_row == act_row &&
+          (!quad || job[j].k->gemv4_pack == k->gemv4_pack)) {
+        job[i].act = job[j].act;
+        break;
+      }
+    }
+    if (job[i].act != nullptr) continue;
+    std::vector<uint8_t>& act = acts[i];
+    act.resize(act_row * static_cast<size_t>(n_tokens));
+    uint8_t* act_data = act.data();
+    if (n_tokens <= kGemvMaxTokens) {
+      for (int64_t t = 0; t < n_tokens; ++t) k->gemv_quantize_act(x + t * cols, act_data + t * act_row, cols);
+    } else {
+      pool.run(n_tokens, 1, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) k->gemv_quantize_act(x + t * cols, act_data + t * act_row, cols);
+      });
+    }
+    job[i].act = act_data;
+    if (quad) {  // four sequences decoding: their own kernel and layout
+      quads[i].resize(static_cast<size_t>(cols / k->gemv_group_elems) * k->gemv4_group_bytes);
+      k->gemv4_pack(cols, act_data, act_row, quads[i].data());
+      job[i].act = quads[i].data();
+    }
+  }
   // Grain: chunks of at least ~64 KB of weights: enough to be worth a wake-up, few enough that a
   // thread's share stays one long sequential stream for the hardware prefetcher.
-  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(65536 / w0.row_bytes));
-  if (n_tokens == 4 && k.gemv4 != nullptr) {  // four sequences decoding: their own kernel
-    thread_local std::vector<uint8_t> quad;
-    quad.resize(static_cast<size_t>(cols / k.gemv_group_elems) * k.gemv4_group_bytes);
-    const uint8_t* quad_data = quad.data();  // inside the lambda, `quad` is the worker's own
-    k.gemv4_pack(cols, act_data, act_row, quad.data());
-    pool.run(total, grain, [&](int64_t r0, int64_t r1) {
-      each_part(r0, r1, [&](const MatmulPart& p, int64_t a, int64_t b) {
-        k.gemv4(cols, p.w->row(a), p.w->row_bytes, b - a, quad_data, 0, 4, p.y + a, static_cast<size_t>(p.w->rows));
-      });
-    });
-    return;
-  }
-  const int64_t row_block =
-      n_tokens <= kGemvMaxTokens ? total : std::max<int64_t>(1, static_cast<int64_t>(kRowBlockBytes / w0.row_bytes));
-  const int64_t token_block = std::max<int64_t>(
-      kGemvMaxTokens, static_cast<int64_t>(kTokenBlockBytes / act_row) / kGemvMaxTokens * kGemvMaxTokens);
+  const int64_t grain =
+      std::max<int64_t>(1, static_cast<int64_t>(65536 * static_cast<size_t>(total) / std::max<size_t>(1, total_bytes)));
   pool.run(total, grain, [&](int64_t r0, int64_t r1) {
-    each_part(r0, r1, [&](const MatmulPart& p, int64_t a, int64_t b) {
-      const int64_t rows = p.w->rows;
+    int64_t base = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {  // the parts' rows within [r0, r1) of all rows in order
+      const MatrixView& w = *parts[i].w;
+      const int64_t a = std::max(r0, base) - base, b = std::min(r1, base + w.rows) - base;
+      base += w.rows;
+      if (a >= b) continue;
+      const Part& p = job[i];
+      float* y = parts[i].y;
+      const auto y_stride = static_cast<size_t>(w.rows);
+      if (p.quad) {
+        p.k->gemv4(cols, w.row(a), w.row_bytes, b - a, p.act, 0, 4, y + a, y_stride);
+        continue;
+      }
+      const int64_t row_block =
+          n_tokens <= kGemvMaxTokens ? b - a : std::max<int64_t>(1, static_cast<int64_t>(kRowBlockBytes / w.row_bytes));
+      const int64_t token_block = std::max<int64_t>(
+          kGemvMaxTokens, static_cast<int64_t>(kTokenBlockBytes / p.act_row) / kGemvMaxTokens * kGemvMaxTokens);
       for (int64_t tb = 0; tb < n_tokens; tb += token_block) {
         const int64_t te = std::min(n_tokens, tb + token_block);
         for (int64_t rb = a; rb < b; rb += row_block) {
           const int64_t re = std::min(b, rb + row_block);
           for (int64_t t = tb; t < te; t += kGemvMaxTokens) {
             const int nt = static_cast<int>(std::min<int64_t>(kGemvMaxTokens, te - t));
-            k.gemv(cols, p.w->row(rb), p.w->row_bytes, re - rb, act_data + t * act_row, act_row, nt,
-                   p.y + t * rows + rb, static_cast<size_t>(rows));
+            p.k->gemv(cols, w.row(rb), w.row_bytes, re - rb, p.act + t * p.act_row, p.act_row, nt, y + t * w.rows + rb,
+                      y_stride);
           }
         }
       }
-    });
+    }
   });
 }
 
@@ -189,7 +213,7 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
   auto grain_for = [&](int64_t n_tok) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols * n_tok)); };
   if (gemm_rows > 0 && tile_tokens < n_tokens && gemv_ok(w, k)) {  // leftover tokens, every row
     const MatmulPart part{&w, y + tile_tokens * rows};
-    matmul_gemv({&part, 1}, k, x + tile_tokens * cols, n_tokens - tile_tokens, pool);
+    matmul_gemv({&part, 1}, x + tile_tokens * cols, n_tokens - tile_tokens, pool);
     if (gemm_rows < rows) {
       pool.run(rows - gemm_rows, grain_for(tile_tokens),
                [&](int64_t r0, int64_t r1) { qdot_range(gemm_rows + r0, gemm_rows + r1, 0, tile_tokens); });
@@ -235,7 +259,7 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
   }
   if (gemv_ok(w, *k) && !gemm_tiles(w, *k, n_tokens)) {
     const MatmulPart part{&w, y};
-    matmul_gemv({&part, 1}, *k, x, n_tokens, pool);
+    matmul_gemv({&part, 1}, x, n_tokens, pool);
     return;
   }
   if (k->qdot != nullptr && k->act_block_elems > 0 && cols % k->act_block_elems == 0) {
@@ -265,15 +289,14 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
 
 void matmul_many(std::span<const MatmulPart> parts, const float* x, int64_t n_tokens, ThreadPool& pool) {
   if (parts.empty()) return;
-  const MatrixView& w0 = *parts[0].w;
-  const TypeKernels* k = type_kernels(w0.type);
-  bool one_job = k != nullptr && gemv_ok(w0, *k);
+  bool one_job = parts.size() <= kMaxGemvParts;
   for (const MatmulPart& p : parts) {
-    one_job = one_job && p.w->type == w0.type && p.w->cols == w0.cols && p.w->row_bytes == w0.row_bytes &&
+    const TypeKernels* k = type_kernels(p.w->type);
+    one_job = one_job && k != nullptr && p.w->cols == parts[0].w->cols && gemv_ok(*p.w, *k) &&
               !gemm_tiles(*p.w, *k, n_tokens);
   }
   if (one_job) {
-    matmul_gemv(parts, *k, x, n_tokens, pool);
+    matmul_gemv(parts, x, n_tokens, pool);
     return;
   }
   for (const MatmulPart& p : parts) matmul(*p.w, x, n_tokens, p.y, pool);

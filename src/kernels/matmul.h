@@ -42,8 +42,9 @@ struct MatmulPart {
 };
 
 // matmul() for each part, the same activations x for all (Q/K/V, FFN gate/up). When every part
-// would take the decode GEMV with one type and width, x is quantized once and all their rows go
-// to the threads as one job: one wait for the slowest thread instead of one per matrix.
+// would take the decode GEMV (same width, types may differ), x is quantized once per activation
+// layout and all their rows go to the threads as one job: one wait for the slowest thread
+// instead of one per matrix.
 void matmul_many(std::span<const MatmulPart> parts, const float* x, int64_t n_tokens, ThreadPool& pool);
 
 }  // namespace minerva

@@ -616,9 +616,10 @@ TEST_P(QuantTypeTest, MatmulInWorkerChunksMatchesScalarIntegerDot) {
   }
 }
 
-// matmul_many gives each part exactly what matmul gives it alone: as one job when the parts share
-// type and width (the chunks then straddle part boundaries: 2000 + 700 + 1500 rows on 3 threads),
-// one matmul each otherwise (a part of another type), at decode and prompt token counts.
+// matmul_many gives each part exactly what matmul gives it alone, at decode and prompt token
+// counts: as one job when every part takes the GEMV (the chunks then straddle part boundaries:
+// 2000 + 700 + 1500 rows on 3 threads), also with a Q8_0 part among another type's (two
+// activation layouts in one job), one matmul each otherwise.
 TEST_P(QuantTypeTest, MatmulManyEqualsMatmulPerPart) {
   const TensorType type = GetParam();
   const TypeKernels* ref = type_kernels(type, Isa::Scalar);
@@ -634,7 +635,7 @@ TEST_P(QuantTypeTest, MatmulManyEqualsMatmulPerPart) {
     const size_t row_bytes = blocks[i].bytes.size() / static_cast<size_t>(part_rows[i]);
     views.push_back(MatrixView{type, cols, part_rows[i], row_bytes, blocks[i].bytes.data()});
   }
-  // A Q8_0 part among others makes the fallback path (any type but Q8_0 itself).
+  // A Q8_0 part among others: a second type in the job (any type but Q8_0 itself).
   const Blocks other = make_random(TensorType::Q8_0, static_cast<int>(300 * cols / kQK), 70);
   const MatrixView other_view{TensorType::Q8_0, cols, 300, other.bytes.size() / 300, other.bytes.data()};
   std::mt19937 rng(9);
