@@ -16,10 +16,17 @@ namespace {
 // Prompt tokens per forward pass: bounds scratch memory while keeping weight reuse high.
 constexpr int64_t kMaxBatch = 512;
 
-// y = x / sqrt(mean(x^2) + eps) * w, sums in double as ggml does.
+// y = x / sqrt(mean(x^2) + eps) * w, sums in double as ggml does. Four partial sums: one chain
+// of dependent double adds took ~3 us per 2048 values, twice per layer on the caller while the
+// other threads wait; the float scale comes out the same.
 void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  double part[4] = {0.0, 0.0, 0.0, 0.0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int j = 0; j < 4; ++j) part[j] += static_cast<double>(x[i + j]) * x[i + j];
+  }
+  double sum = (part[0] + part[1]) + (part[2] + part[3]);
+  for (; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
   const float scale = 1.0f / std::sqrt(static_cast<float>(sum / static_cast<double>(n)) + eps);
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
 }
