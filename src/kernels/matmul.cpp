@@ -185,7 +185,9 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
   // When each row is read once (a few tokens: decoding without the AVX-512 GEMV, e.g. on AVX2
   // CPUs or for Q5_K), a row about 2 KB ahead is prefetched: the hardware prefetcher alone
   // left a core far short of its share of DRAM bandwidth (llama1b Q4_0 tg, MINERVA_ISA=avx2:
-  // 10.7 -> 23.6 t/s).
+  // 10.7 -> 23.6 t/s). Into L2 only (locality 1): a whole row's lines at once into L1 held up
+  // the row dot, most for the slow-to-compute types (2048-wide rows from DRAM, AVX2, 2
+  // threads: Q6_K 15.1 -> 19.9 GB/s, Q8_0 24.7 -> 25.0, Q4_0 and Q4_K unchanged).
   const int64_t ahead = std::max<int64_t>(1, static_cast<int64_t>((2048 + w.row_bytes - 1) / w.row_bytes));
   auto qdot_range = [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
     const bool stream = t1 - t0 <= kQDotMaxRows;
@@ -200,7 +202,7 @@ void matmul_q(const MatrixView& w, const TypeKernels& k, const float* x, int64_t
           for (int64_t r = rb; r < re; ++r) {
             if (stream && r + ahead < r1) {
               const uint8_t* next = w.row(r + ahead);
-              for (size_t off = 0; off < w.row_bytes; off += 64) __builtin_prefetch(next + off);
+              for (size_t off = 0; off < w.row_bytes; off += 64) __builtin_prefetch(next + off, 0, 1);
             }
             k.qdot(cols, w.row(r), a, act_row, na, out);
             for (int j = 0; j < na; ++j) y[(t + j) * rows + r] = out[j];
