@@ -42,8 +42,9 @@ void prefetch_ahead(const uint8_t* p) {
 // Each kernel below is a weight unit's decode and its dot with one token's activation unit:
 //   kBytes / kActBytes: bytes of one weight unit / activation unit (kElems values each);
 //   W: a decoded weight unit, Acc: one row's running sum for one token (start: Acc{}),
-//   decode(unit, W&), dot(W, act unit, Acc&), finish(Acc) -> the row's dot product.
-// rows() and rows_two() below run every kernel the same way.
+//   decode(unit, W&), dot(W, act unit, Acc&), finish(Acc) -> the row's dot product;
+//   kStreamTokens: up to how many tokens rows_streams beats rows (more are compute-bound).
+// rows() and rows_streams() below run every kernel the same way.
 
 // The 32-value types, four blocks per step against BlockQ8A4 activations.
 template <typename Step>
@@ -51,6 +52,7 @@ struct Legacy {
   static constexpr int kBytes = Step::kGroupBytes;
   static constexpr int kActBytes = sizeof(BlockQ8A4);
   static constexpr int64_t kElems = kQ8A4Elems;
+  static constexpr int kStreamTokens = 3;
   struct W {
     __m512i lo, hi;
     __m512 dw;
@@ -164,6 +166,7 @@ struct Q4K {
   static constexpr int kBytes = sizeof(BlockQ4_K);
   static constexpr int kActBytes = sizeof(BlockQ8_KG);
   static constexpr int64_t kElems = kQKK;
+  static constexpr int kStreamTokens = 3;
   struct W {
     __m512i q[4], s[4];
     __m128i mins;
@@ -232,6 +235,7 @@ struct Q6K {
   static constexpr int kBytes = sizeof(BlockQ6_K);
   static constexpr int kActBytes = sizeof(BlockQ8_K);
   static constexpr int64_t kElems = kQKK;
+  static constexpr int kStreamTokens = 8;
   struct W {
     __m512i q[4], s[4];
     __m256i sc16;
@@ -304,24 +308,28 @@ void rows(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
   }
 }
 
-// Weight streams per thread for one token (rows_streams).
+// Weight streams per thread (rows_streams).
 constexpr int kStreams = 3;
 
-// One token against kStreams rows at once, a unit of each in turn, from kStreams equal parts
+// NT tokens against kStreams rows at once, a unit of each in turn, from kStreams equal parts
 // of the rows (row r of every part): that many weight streams in flight per thread. One
 // stream's prefetches leave a core short of its share of DRAM bandwidth while it also
 // computes. Model-shaped GEMV sequence, 2 threads, one stream -> two: Q4_0 24.7 -> 29,
 // Q8_0 21.8 -> 30, Q4_K 24.8 -> 29 GB/s (a plain prefetched read: 29-33); tg128 of llama1b
-// Q4_0 with 1 / 2 / 3 / 4 streams: 39.5 / 44.8 / 48.1 / 46.9 t/s.
-template <typename Kernel>
-void rows_streams(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, float* y) {
+// Q4_0 with 1 / 2 / 3 / 4 streams: 39.5 / 44.8 / 48.1 / 46.9 t/s. Several tokens (concurrent
+// sequences), 2048-wide rows from DRAM, 2 threads, one stream -> three: 2 tokens Q4_0 25 -> 31,
+// Q8_0 28 -> 32, Q4_K 25.5 -> 30, Q6_K 28 -> 33 GB/s; 3 tokens +17-20 % (Q4_K +3 %); 4-8
+// tokens only Q6_K gains (4: +15 %, 8: +4 %; Q4_K 4: -4 %), hence kStreamTokens.
+template <typename Kernel, int NT>
+void rows_streams(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
+                  float* y, size_t y_stride) {
   const Kernel kernel;
   const int64_t units = n / Kernel::kElems;
   const int64_t part = n_rows / kStreams;
   for (int64_t r = 0; r < part; ++r) {
     const uint8_t* row[kStreams];
     for (int k = 0; k < kStreams; ++k) row[k] = w + static_cast<size_t>(k * part + r) * row_bytes;
-    typename Kernel::Acc acc[kStreams];
+    typename Kernel::Acc acc[kStreams][NT];
     for (int64_t u = 0; u < units; ++u) {
       const uint8_t* a = act + static_cast<size_t>(u) * Kernel::kActBytes;
 #pragma GCC unroll 4
@@ -330,20 +338,25 @@ void rows_streams(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows,
         prefetch_ahead<Kernel::kBytes>(unit);
         typename Kernel::W x;
         kernel.decode(unit, x);
-        Kernel::dot(x, a, acc[k]);
+        for (int t = 0; t < NT; ++t) Kernel::dot(x, a + static_cast<size_t>(t) * act_stride, acc[k][t]);
       }
     }
-    for (int k = 0; k < kStreams; ++k) y[k * part + r] = Kernel::finish(acc[k]);
+    for (int k = 0; k < kStreams; ++k) {
+      for (int t = 0; t < NT; ++t) {
+        y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(k * part + r)] = Kernel::finish(acc[k][t]);
+      }
+    }
   }
   const int64_t done = kStreams * part;
-  rows<Kernel, 1>(n, w + static_cast<size_t>(done) * row_bytes, row_bytes, n_rows - done, act, 0, y + done, 0);
+  rows<Kernel, NT>(n, w + static_cast<size_t>(done) * row_bytes, row_bytes, n_rows - done, act, act_stride, y + done,
+                   y_stride);
 }
 
 template <typename Kernel, int NT>
 void gemv_n(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t act_stride,
             float* y, size_t y_stride) {
-  if constexpr (NT == 1) {
-    rows_streams<Kernel>(n, w, row_bytes, n_rows, act, y);
+  if constexpr (NT <= Kernel::kStreamTokens) {
+    rows_streams<Kernel, NT>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
   } else {
     rows<Kernel, NT>(n, w, row_bytes, n_rows, act, act_stride, y, y_stride);
   }
