@@ -29,6 +29,9 @@ using namespace quant;
 // alone leaves a core well short of its share of DRAM bandwidth on these short-step loops.
 constexpr int kPrefetchBytes = 2048;
 
+// Weight streams per thread in rows_streams and rows_quad (see rows_streams).
+constexpr int kStreams = 3;
+
 #include "kernels/legacy_steps_avx512.inc"
 
 // Prefetches the bytes `kPrefetchBytes` ahead of a step of `bytes` bytes, a line at a time.
@@ -77,44 +80,67 @@ struct Legacy {
 // blocks with the four tokens end in lanes 4 * block + token, so one convert, multiply and
 // multiply-add per step serve all four tokens (the per-token kernel pays them per token and
 // is bound by the one port that does both VPDPBUSD and the convert). The price is a dword
-// broadcast of the weights per VPDPBUSD (VPSHUFD, another port).
-template <typename Step>
-void rows_quad(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t /*act_stride*/,
-               int /*n_tok*/, float* y, size_t y_stride) {
+// broadcast of the weights per VPDPBUSD (VPSHUFD, another port). S rows from S equal parts at
+// once, as rows_streams does (2048-wide rows from DRAM, 2 threads, one stream -> three: Q4_0
+// 19.2 -> 23.3, Q8_0 24.5 -> 29.8 GB/s).
+template <typename Step, int S>
+void rows_quad_s(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, float* y,
+                 size_t y_stride) {
   const Step step;
   const int64_t groups = n / kQ8A4Elems;
   const auto* a = reinterpret_cast<const BlockQ8A4x4*>(act);
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t g = 0; g < groups; ++g) {
-      const uint8_t* wg = row + g * Step::kGroupBytes;
-      prefetch_ahead<Step::kGroupBytes>(wg);
-      __m512i lo, hi;
-      __m512 dw;
-      step.codes(wg, lo, hi, dw);
-      const BlockQ8A4x4& x = a[g];
-      // Two dependency chains (low and high halves) of four VPDPBUSD each.
-      __m512i p = _mm512_loadu_si512(x.corr);
-      __m512i q = _mm512_setzero_si512();
-      p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_AAAA), _mm512_loadu_si512(x.x[0]));
-      q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_AAAA), _mm512_loadu_si512(x.x[4]));
-      p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_BBBB), _mm512_loadu_si512(x.x[1]));
-      q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_BBBB), _mm512_loadu_si512(x.x[5]));
-      p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_CCCC), _mm512_loadu_si512(x.x[2]));
-      q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_CCCC), _mm512_loadu_si512(x.x[6]));
-      p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_DDDD), _mm512_loadu_si512(x.x[3]));
-      q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_DDDD), _mm512_loadu_si512(x.x[7]));
-      const __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(p, q));
-      acc = _mm512_fmadd_ps(v, _mm512_mul_ps(dw, _mm512_loadu_ps(x.d)), acc);
+  const int64_t part = n_rows / S;
+  for (int64_t r = 0; r < part; ++r) {
+    const uint8_t* row[S];
+    __m512 acc[S];
+    for (int k = 0; k < S; ++k) {
+      row[k] = w + static_cast<size_t>(k * part + r) * row_bytes;
+      acc[k] = _mm512_setzero_ps();
     }
-    // Token t: the sum of lanes t, 4 + t, 8 + t, 12 + t.
-    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(acc), _mm512_extractf32x8_ps(acc, 1));
-    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    alignas(16) float out[4];
-    _mm_store_ps(out, s4);
-    for (int t = 0; t < 4; ++t) y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(r)] = out[t];
+    for (int64_t g = 0; g < groups; ++g) {
+      const BlockQ8A4x4& x = a[g];
+#pragma GCC unroll 4
+      for (int k = 0; k < S; ++k) {  // unrolled, so the sums stay in registers
+        const uint8_t* wg = row[k] + g * Step::kGroupBytes;
+        prefetch_ahead<Step::kGroupBytes>(wg);
+        __m512i lo, hi;
+        __m512 dw;
+        step.codes(wg, lo, hi, dw);
+        // Two dependency chains (low and high halves) of four VPDPBUSD each.
+        __m512i p = _mm512_loadu_si512(x.corr);
+        __m512i q = _mm512_setzero_si512();
+        p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_AAAA), _mm512_loadu_si512(x.x[0]));
+        q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_AAAA), _mm512_loadu_si512(x.x[4]));
+        p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_BBBB), _mm512_loadu_si512(x.x[1]));
+        q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_BBBB), _mm512_loadu_si512(x.x[5]));
+        p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_CCCC), _mm512_loadu_si512(x.x[2]));
+        q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_CCCC), _mm512_loadu_si512(x.x[6]));
+        p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_DDDD), _mm512_loadu_si512(x.x[3]));
+        q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_DDDD), _mm512_loadu_si512(x.x[7]));
+        const __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(p, q));
+        acc[k] = _mm512_fmadd_ps(v, _mm512_mul_ps(dw, _mm512_loadu_ps(x.d)), acc[k]);
+      }
+    }
+    for (int k = 0; k < S; ++k) {
+      // Token t: the sum of lanes t, 4 + t, 8 + t, 12 + t.
+      const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(acc[k]), _mm512_extractf32x8_ps(acc[k], 1));
+      const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+      alignas(16) float out[4];
+      _mm_store_ps(out, s4);
+      for (int t = 0; t < 4; ++t) y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(k * part + r)] = out[t];
+    }
   }
+  if constexpr (S > 1) {  // the rows that do not fill the streams, one at a time
+    const int64_t done = S * part;
+    rows_quad_s<Step, 1>(n, w + static_cast<size_t>(done) * row_bytes, row_bytes, n_rows - done, act, y + done,
+                         y_stride);
+  }
+}
+
+template <typename Step>
+void rows_quad(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t /*act_stride*/,
+               int /*n_tok*/, float* y, size_t y_stride) {
+  rows_quad_s<Step, kStreams>(n, w, row_bytes, n_rows, act, y, y_stride);
 }
 
 // Four tokens' BlockQ8A4 rows into BlockQ8A4x4 groups.
@@ -307,9 +333,6 @@ void rows(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
     for (int t = 0; t < NT; ++t) y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(r)] = Kernel::finish(acc[t]);
   }
 }
-
-// Weight streams per thread (rows_streams).
-constexpr int kStreams = 3;
 
 // NT tokens against kStreams rows at once, a unit of each in turn, from kStreams equal parts
 // of the rows (row r of every part): that many weight streams in flight per thread. One
