@@ -29,9 +29,10 @@ using namespace quant;
 // alone leaves a core well short of its share of DRAM bandwidth on these short-step loops.
 constexpr int kPrefetchBytes = 2048;
 
-// Weight streams per thread in rows_streams and rows_quad (see rows_streams).
+// Weight streams per thread in rows_streams (see there).
 constexpr int kStreams = 3;
 
+#include "kernels/k4_scales.inc"
 #include "kernels/legacy_steps_avx512.inc"
 
 // Prefetches the bytes `kPrefetchBytes` ahead of a step of `bytes` bytes, a line at a time.
@@ -45,7 +46,8 @@ void prefetch_ahead(const uint8_t* p) {
 // Each kernel below is a weight unit's decode and its dot with one token's activation unit:
 //   kBytes / kActBytes: bytes of one weight unit / activation unit (kElems values each);
 //   W: a decoded weight unit, Acc: one row's running sum for one token (start: Acc{}),
-//   decode(unit, W&), dot(W, act unit, Acc&), finish(Acc) -> the row's dot product;
+//   decode(unit, W&), dot(W, act unit, Acc&), store(Acc, y, y_stride): y[0] = the row's dot
+//   product (Quad: y[t * y_stride] for its four interleaved tokens);
 //   kStreamTokens: up to how many tokens rows_streams beats rows (more are compute-bound).
 // rows() and rows_streams() below run every kernel the same way.
 
@@ -73,75 +75,47 @@ struct Legacy {
     p = _mm512_dpbusd_epi32(p, x.hi, _mm512_loadu_si512(a.hi));
     acc.v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(x.dw, _mm512_loadu_ps(a.d)), acc.v);
   }
-  static float finish(const Acc& acc) { return _mm512_reduce_add_ps(acc.v); }
+  static void store(const Acc& acc, float* y, size_t /*y_stride*/) { *y = _mm512_reduce_add_ps(acc.v); }
 };
 
 // Four tokens of the 32-value types against BlockQ8A4x4 activations: the dots of the step's four
 // blocks with the four tokens end in lanes 4 * block + token, so one convert, multiply and
 // multiply-add per step serve all four tokens (the per-token kernel pays them per token and
 // is bound by the one port that does both VPDPBUSD and the convert). The price is a dword
-// broadcast of the weights per VPDPBUSD (VPSHUFD, another port). S rows from S equal parts at
-// once, as rows_streams does (2048-wide rows from DRAM, 2 threads, one stream -> three: Q4_0
-// 19.2 -> 23.3, Q8_0 24.5 -> 29.8 GB/s).
-template <typename Step, int S>
-void rows_quad_s(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, float* y,
-                 size_t y_stride) {
-  const Step step;
-  const int64_t groups = n / kQ8A4Elems;
-  const auto* a = reinterpret_cast<const BlockQ8A4x4*>(act);
-  const int64_t part = n_rows / S;
-  for (int64_t r = 0; r < part; ++r) {
-    const uint8_t* row[S];
-    __m512 acc[S];
-    for (int k = 0; k < S; ++k) {
-      row[k] = w + static_cast<size_t>(k * part + r) * row_bytes;
-      acc[k] = _mm512_setzero_ps();
-    }
-    for (int64_t g = 0; g < groups; ++g) {
-      const BlockQ8A4x4& x = a[g];
-#pragma GCC unroll 4
-      for (int k = 0; k < S; ++k) {  // unrolled, so the sums stay in registers
-        const uint8_t* wg = row[k] + g * Step::kGroupBytes;
-        prefetch_ahead<Step::kGroupBytes>(wg);
-        __m512i lo, hi;
-        __m512 dw;
-        step.codes(wg, lo, hi, dw);
-        // Two dependency chains (low and high halves) of four VPDPBUSD each.
-        __m512i p = _mm512_loadu_si512(x.corr);
-        __m512i q = _mm512_setzero_si512();
-        p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_AAAA), _mm512_loadu_si512(x.x[0]));
-        q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_AAAA), _mm512_loadu_si512(x.x[4]));
-        p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_BBBB), _mm512_loadu_si512(x.x[1]));
-        q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_BBBB), _mm512_loadu_si512(x.x[5]));
-        p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_CCCC), _mm512_loadu_si512(x.x[2]));
-        q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_CCCC), _mm512_loadu_si512(x.x[6]));
-        p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(lo, _MM_PERM_DDDD), _mm512_loadu_si512(x.x[3]));
-        q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(hi, _MM_PERM_DDDD), _mm512_loadu_si512(x.x[7]));
-        const __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(p, q));
-        acc[k] = _mm512_fmadd_ps(v, _mm512_mul_ps(dw, _mm512_loadu_ps(x.d)), acc[k]);
-      }
-    }
-    for (int k = 0; k < S; ++k) {
-      // Token t: the sum of lanes t, 4 + t, 8 + t, 12 + t.
-      const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(acc[k]), _mm512_extractf32x8_ps(acc[k], 1));
-      const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-      alignas(16) float out[4];
-      _mm_store_ps(out, s4);
-      for (int t = 0; t < 4; ++t) y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(k * part + r)] = out[t];
-    }
-  }
-  if constexpr (S > 1) {  // the rows that do not fill the streams, one at a time
-    const int64_t done = S * part;
-    rows_quad_s<Step, 1>(n, w + static_cast<size_t>(done) * row_bytes, row_bytes, n_rows - done, act, y + done,
-                         y_stride);
-  }
-}
-
+// broadcast of the weights per VPDPBUSD (VPSHUFD, another port). Run by rows_streams as one
+// "token" whose store writes four (three streams against one: Q4_0 19.2 -> 23.3, Q8_0 24.5 ->
+// 29.8 GB/s, 2048-wide rows from DRAM, 2 threads).
 template <typename Step>
-void rows_quad(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t /*act_stride*/,
-               int /*n_tok*/, float* y, size_t y_stride) {
-  rows_quad_s<Step, kStreams>(n, w, row_bytes, n_rows, act, y, y_stride);
-}
+struct Quad : Legacy<Step> {  // the same weight decode
+  using typename Legacy<Step>::W;
+  using typename Legacy<Step>::Acc;
+  static constexpr int kActBytes = sizeof(BlockQ8A4x4);
+
+  [[gnu::always_inline]] static void dot(const W& w, const uint8_t* act, Acc& acc) {
+    const auto& x = *reinterpret_cast<const BlockQ8A4x4*>(act);
+    // Two dependency chains (low and high halves) of four VPDPBUSD each.
+    __m512i p = _mm512_loadu_si512(x.corr);
+    __m512i q = _mm512_setzero_si512();
+    p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(w.lo, _MM_PERM_AAAA), _mm512_loadu_si512(x.x[0]));
+    q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(w.hi, _MM_PERM_AAAA), _mm512_loadu_si512(x.x[4]));
+    p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(w.lo, _MM_PERM_BBBB), _mm512_loadu_si512(x.x[1]));
+    q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(w.hi, _MM_PERM_BBBB), _mm512_loadu_si512(x.x[5]));
+    p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(w.lo, _MM_PERM_CCCC), _mm512_loadu_si512(x.x[2]));
+    q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(w.hi, _MM_PERM_CCCC), _mm512_loadu_si512(x.x[6]));
+    p = _mm512_dpbusd_epi32(p, _mm512_shuffle_epi32(w.lo, _MM_PERM_DDDD), _mm512_loadu_si512(x.x[3]));
+    q = _mm512_dpbusd_epi32(q, _mm512_shuffle_epi32(w.hi, _MM_PERM_DDDD), _mm512_loadu_si512(x.x[7]));
+    const __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(p, q));
+    acc.v = _mm512_fmadd_ps(v, _mm512_mul_ps(w.dw, _mm512_loadu_ps(x.d)), acc.v);
+  }
+  static void store(const Acc& acc, float* y, size_t y_stride) {
+    // Token t: the sum of lanes t, 4 + t, 8 + t, 12 + t.
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(acc.v), _mm512_extractf32x8_ps(acc.v, 1));
+    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    alignas(16) float out[4];
+    _mm_store_ps(out, s4);
+    for (int t = 0; t < 4; ++t) y[static_cast<size_t>(t) * y_stride] = out[t];
+  }
+};
 
 // Four tokens' BlockQ8A4 rows into BlockQ8A4x4 groups.
 void pack_quad(int64_t n, const uint8_t* act, size_t act_stride, uint8_t* dst) {
@@ -221,15 +195,7 @@ struct Q4K {
     const auto& b = *reinterpret_cast<const BlockQ4_K*>(unit);
     // d and dmin in lanes 0 and 1 from one conversion of the block's first 8 bytes.
     x.dd = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(unit)));
-    // The eight 6-bit scales and mins (layout in quant_blocks.h), four bytes at a time.
-    uint32_t u0, u1, u2;
-    __builtin_memcpy(&u0, b.scales, 4);
-    __builtin_memcpy(&u1, b.scales + 4, 4);
-    __builtin_memcpy(&u2, b.scales + 8, 4);
-    const uint64_t sc =
-        (u0 & 0x3f3f3f3fu) | (static_cast<uint64_t>((u2 & 0x0f0f0f0fu) | ((u0 >> 2) & 0x30303030u)) << 32);
-    const uint64_t mn =
-        (u1 & 0x3f3f3f3fu) | (static_cast<uint64_t>(((u2 >> 4) & 0x0f0f0f0fu) | ((u1 >> 2) & 0x30303030u)) << 32);
+    const auto [sc, mn] = k4_scales_mins(b.scales);
     const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(sc))));
     x.mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(mn)));
     for (int h = 0; h < 2; ++h) {
@@ -248,8 +214,8 @@ struct Q4K {
     acc.v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(dd[0]), acc.v);
     acc.m = _mm_fmadd_ps(_mm_cvtepi32_ps(msum), _mm_set1_ps(dd[1]), acc.m);
   }
-  static float finish(const Acc& acc) {
-    return _mm512_reduce_add_ps(acc.v) - _mm512_reduce_add_ps(_mm512_zextps128_ps512(acc.m));
+  static void store(const Acc& acc, float* y, size_t /*y_stride*/) {
+    *y = _mm512_reduce_add_ps(acc.v) - _mm512_reduce_add_ps(_mm512_zextps128_ps512(acc.m));
   }
 };
 
@@ -309,7 +275,7 @@ struct Q6K {
     const float* d = spill(_mm_mul_ps(x.d, _mm_set1_ps(a.d)), f);
     acc.v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d[3]), acc.v);
   }
-  static float finish(const Acc& acc) { return _mm512_reduce_add_ps(acc.v); }
+  static void store(const Acc& acc, float* y, size_t /*y_stride*/) { *y = _mm512_reduce_add_ps(acc.v); }
 };
 
 // NT tokens against n_rows rows, a row at a time: each weight unit is decoded once for all tokens.
@@ -330,7 +296,7 @@ void rows(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const u
         Kernel::dot(x, act + static_cast<size_t>(t) * act_stride + static_cast<size_t>(u) * Kernel::kActBytes, acc[t]);
       }
     }
-    for (int t = 0; t < NT; ++t) y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(r)] = Kernel::finish(acc[t]);
+    for (int t = 0; t < NT; ++t) Kernel::store(acc[t], y + static_cast<size_t>(t) * y_stride + r, y_stride);
   }
 }
 
@@ -366,13 +332,20 @@ void rows_streams(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows,
     }
     for (int k = 0; k < kStreams; ++k) {
       for (int t = 0; t < NT; ++t) {
-        y[static_cast<size_t>(t) * y_stride + static_cast<size_t>(k * part + r)] = Kernel::finish(acc[k][t]);
+        Kernel::store(acc[k][t], y + static_cast<size_t>(t) * y_stride + k * part + r, y_stride);
       }
     }
   }
   const int64_t done = kStreams * part;
   rows<Kernel, NT>(n, w + static_cast<size_t>(done) * row_bytes, row_bytes, n_rows - done, act, act_stride, y + done,
                    y_stride);
+}
+
+// The four-token GEMV (TypeKernels::gemv4) on pack_quad's activations.
+template <typename Step>
+void rows_quad(int64_t n, const uint8_t* w, size_t row_bytes, int64_t n_rows, const uint8_t* act, size_t /*act_stride*/,
+               int /*n_tok*/, float* y, size_t y_stride) {
+  rows_streams<Quad<Step>, 1>(n, w, row_bytes, n_rows, act, 0, y, y_stride);
 }
 
 template <typename Kernel, int NT>
