@@ -100,6 +100,13 @@ __m256 load_part(const uint8_t* row, int64_t d, int64_t cnt) {
   return _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20), _mm256_permute2f128_ps(h0123, h4567, 0x31));
 }
 
+// Row j of the rows ahead (AttnTile::k_ahead / v_ahead), when there is one, on its way to L1.
+void prefetch_row(const uint8_t* ahead, int64_t n_ahead, size_t row_bytes, int64_t j) {
+  if (j >= n_ahead) return;
+  const uint8_t* p = ahead + static_cast<size_t>(j) * row_bytes;
+  for (size_t b = 0; b < row_bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(p + b), _MM_HINT_T0);
+}
+
 // Scores of heads g0..g0+G-1 over the tile, 8 / G rows at a time: eight accumulators (head g,
 // row r at g * R + r), each key chunk widened once and FMA'd with all G heads' queries.
 template <int G, bool F16>
@@ -111,6 +118,9 @@ void scores_heads(const AttnTile& t, int64_t g0, float* s) {
   const __m256 scale = _mm256_set1_ps(t.scale);
   const float* q = t.q + g0 * hd;
   for (int64_t j0 = 0; j0 < t.n; j0 += R) {
+    if (g0 == 0) {
+      for (int64_t r = j0; r < j0 + R; ++r) prefetch_row(t.k_ahead, t.n_ahead, t.row_bytes, r);
+    }
     // Rows past the tile repeat its last row; their scores land past n and are ignored.
     const uint8_t* rows[R];
     for (int64_t r = 0; r < R; ++r) {
@@ -181,6 +191,7 @@ void pv(const AttnTile& t, const float* s, int64_t g0, int64_t d0, int64_t cnt, 
   }
   const uint8_t* row = t.v;
   for (int64_t j = 0; j < t.n; ++j, row += t.row_bytes) {
+    prefetch_row(t.v_ahead, t.n_ahead, t.row_bytes, j);
     __m256 v[C];
     for (int c = 0; c < C; ++c) v[c] = Tail ? load_part<F16>(row, d0, cnt) : load<F16>(row, d0 + 8 * c);
     for (int i = 0; i < G; ++i) {
@@ -212,14 +223,19 @@ void pv_heads(const AttnTile& t, const float* s, float* out) {
                                  pv<5, 1, F16, true>, pv<6, 1, F16, true>, pv<7, 1, F16, true>, pv<8, 1, F16, true>};
   const int64_t hd = t.head_dim;
   const int64_t full = hd & ~int64_t{7};
+  // The first pass over the rows prefetches the rows ahead; later passes do not.
+  AttnTile later = t;
+  later.n_ahead = 0;
+  const AttnTile* pass = &t;
   for (int64_t g0 = 0; g0 < t.n_q; g0 += 8) {
     const int64_t g = (t.n_q - g0 < 8 ? t.n_q - g0 : 8) - 1;
     int64_t d = 0;
     if (g < 4) {
-      for (; d + 16 <= full; d += 16) kTwo[g](t, s, g0, d, 8, out);
+      for (; d + 16 <= full; d += 16, pass = &later) kTwo[g](*pass, s, g0, d, 8, out);
     }
-    for (; d < full; d += 8) kOne[g](t, s, g0, d, 8, out);
-    if (d < hd) kTail[g](t, s, g0, d, hd - d, out);
+    for (; d < full; d += 8, pass = &later) kOne[g](*pass, s, g0, d, 8, out);
+    if (d < hd) kTail[g](*pass, s, g0, d, hd - d, out);
+    pass = &later;
   }
 }
 

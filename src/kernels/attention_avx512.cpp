@@ -77,6 +77,13 @@ __m512 load_masked(const uint8_t* row, int64_t d, __mmask16 mask) {
   }
 }
 
+// Row j of the rows ahead (AttnTile::k_ahead / v_ahead), when there is one, on its way to L1.
+void prefetch_row(const uint8_t* ahead, int64_t n_ahead, size_t row_bytes, int64_t j) {
+  if (j >= n_ahead) return;
+  const uint8_t* p = ahead + static_cast<size_t>(j) * row_bytes;
+  for (size_t b = 0; b < row_bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(p + b), _MM_HINT_T0);
+}
+
 // Lane j = the sum of a[j]'s sixteen lanes.
 [[gnu::always_inline]] inline __m512 reduce16(const __m512* a) {
   __m512 b[8], c[4], e[2];
@@ -112,6 +119,9 @@ void scores_heads(const AttnTile& t, int64_t g0, float* s) {
   const __m512 scale = _mm512_set1_ps(t.scale);
   const float* q = t.q + g0 * hd;
   for (int64_t j0 = 0; j0 < t.n; j0 += R) {
+    if (g0 == 0) {
+      for (int64_t r = j0; r < j0 + R; ++r) prefetch_row(t.k_ahead, t.n_ahead, t.row_bytes, r);
+    }
     // Rows past the tile repeat its last row; their scores land past n and are ignored.
     const uint8_t* rows[R];
     for (int64_t r = 0; r < R; ++r) {
@@ -184,6 +194,7 @@ void pv(const AttnTile& t, const float* s, int64_t g0, int64_t d0, __mmask16 mas
   }
   const uint8_t* row = t.v;
   for (int64_t j = 0; j < t.n; ++j, row += t.row_bytes) {
+    prefetch_row(t.v_ahead, t.n_ahead, t.row_bytes, j);
     __m512 v[C];
     for (int c = 0; c < C; ++c) v[c] = Tail ? load_masked<F16>(row, d0, mask) : load<F16>(row, d0 + 16 * c);
     for (int i = 0; i < G; ++i) {
@@ -218,15 +229,20 @@ void pv_heads(const AttnTile& t, const float* s, float* out) {
                                  pv<5, 1, F16, true>, pv<6, 1, F16, true>, pv<7, 1, F16, true>, pv<8, 1, F16, true>};
   const int64_t hd = t.head_dim;
   const int64_t full = hd & ~int64_t{15};
+  // The first pass over the rows prefetches the rows ahead; later passes do not.
+  AttnTile later = t;
+  later.n_ahead = 0;
+  const AttnTile* pass = &t;
   for (int64_t g0 = 0; g0 < t.n_q; g0 += 8) {
     const int64_t g = (t.n_q - g0 < 8 ? t.n_q - g0 : 8) - 1;
     int64_t d = 0;
     if (g < 4) {
-      for (; d + 64 <= full; d += 64) kFour[g](t, s, g0, d, 0xFFFF, out);
+      for (; d + 64 <= full; d += 64, pass = &later) kFour[g](*pass, s, g0, d, 0xFFFF, out);
     }
-    for (; d + 32 <= full; d += 32) kTwo[g](t, s, g0, d, 0xFFFF, out);
-    for (; d < full; d += 16) kOne[g](t, s, g0, d, 0xFFFF, out);
-    if (d < hd) kTail[g](t, s, g0, d, static_cast<__mmask16>((1u << (hd - d)) - 1), out);
+    for (; d + 32 <= full; d += 32, pass = &later) kTwo[g](*pass, s, g0, d, 0xFFFF, out);
+    for (; d < full; d += 16, pass = &later) kOne[g](*pass, s, g0, d, 0xFFFF, out);
+    if (d < hd) kTail[g](*pass, s, g0, d, static_cast<__mmask16>((1u << (hd - d)) - 1), out);
+    pass = &later;
   }
 }
 

@@ -25,6 +25,13 @@ struct AttnTile {
   int64_t n = 0;       // rows in the tile, 1..kAttnTile
   bool f16 = true;     // rows hold IEEE halves, else floats
   float scale = 1.0f;  // multiplies q . k
+  // Rows further on in the cache, which the SIMD kernels prefetch one at a time as they go
+  // through the tile's: row j of k_ahead / v_ahead with row j of k / v, for j < n_ahead (0 =
+  // none). Spread out, the requests overlap the arithmetic; issued as one burst they stalled it
+  // waiting for fill buffers.
+  const uint8_t* k_ahead = nullptr;
+  const uint8_t* v_ahead = nullptr;
+  int64_t n_ahead = 0;
 };
 
 // s[g * kAttnTile + j] = scale * (q_g . k_j) for g < n_q, j < n (entries past n: unspecified).

@@ -50,22 +50,19 @@ void attend_group(const AttentionShape& shape, const float* q, int64_t n_q, cons
   tile.f16 = kv.type == KvType::F16;
   // With a soft-cap, scores are cap * tanh(q.k * scale / cap): fold 1/cap into the scale.
   tile.scale = cap > 0.0f ? shape.scale / cap : shape.scale;
+  // The kernels prefetch the rows `ahead` positions on (~2 KB) as they go, spread between
+  // the arithmetic. Each head's keys and values are long sequential runs, but a single thread
+  // following them with the hardware prefetchers alone, or fetching a whole tile ahead in one
+  // burst, ran at ~8 GB/s; this fetches them 1.5x as fast (attention_bench at depth 4096).
+  const int64_t ahead = std::clamp<int64_t>(2048 / static_cast<int64_t>(kv.row_bytes), 1, kAttnTile);
   for (int64_t p0 = first; p0 < last; p0 += kAttnTile) {
     const size_t at = static_cast<size_t>(p0) * kv.row_bytes;
     tile.k = kv.k + at;
     tile.v = kv.v + at;
     tile.n = std::min(kAttnTile, last - p0);
-    // Start the next tile's rows on their way: each tile's keys and values are two short
-    // runs (8 KB each for head_dim 64 in F16) that the hardware prefetchers, which stop at
-    // 4 KB pages, pick up too late at long contexts (tg32 at depth 4096 ~5 % faster).
-    if (const int64_t next = p0 + kAttnTile; next < last) {
-      const size_t from = static_cast<size_t>(next) * kv.row_bytes;
-      const size_t to = static_cast<size_t>(std::min(next + kAttnTile, last)) * kv.row_bytes;
-      for (size_t b = from; b < to; b += 64) {
-        __builtin_prefetch(kv.k + b);
-        __builtin_prefetch(kv.v + b);
-      }
-    }
+    tile.n_ahead = std::clamp<int64_t>(last - p0 - ahead, 0, tile.n);
+    tile.k_ahead = tile.n_ahead > 0 ? tile.k + ahead * kv.row_bytes : nullptr;
+    tile.v_ahead = tile.n_ahead > 0 ? tile.v + ahead * kv.row_bytes : nullptr;
     kernels.scores(tile, sc.s.data());
     if (cap > 0.0f) {
       for (int64_t g = 0; g < n_q; ++g) {
