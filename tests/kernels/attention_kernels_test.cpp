@@ -3,6 +3,7 @@
 // tests/model/attention_test.cpp) and against std::exp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -145,6 +146,12 @@ AttnTile tile_at(const Case& c, const Data& d, int64_t p0) {
   t.n = std::min(kAttnTile, c.last - p0);
   t.f16 = c.f16;
   t.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  // Rows 5 positions on are prefetched as the model's driver does (it goes ~2 KB ahead), so the
+  // kernels' prefetching runs here too; it must not change a result.
+  constexpr int64_t kAhead = 5;
+  t.n_ahead = std::clamp<int64_t>(c.last - p0 - kAhead, 0, t.n);
+  t.k_ahead = t.n_ahead > 0 ? t.k + kAhead * d.row_bytes : nullptr;
+  t.v_ahead = t.n_ahead > 0 ? t.v + kAhead * d.row_bytes : nullptr;
   return t;
 }
 
