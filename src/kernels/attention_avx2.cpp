@@ -85,6 +85,17 @@ struct V {
     for (int64_t i = 0; i < n; ++i) y[i] = buf[i];
   }
 
+  static void store_halves(uint16_t* y, T v, int64_t n) {
+    const __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT);
+    if (n >= 8) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(y), h);
+      return;
+    }
+    alignas(16) uint16_t buf[8];
+    _mm_store_si128(reinterpret_cast<__m128i*>(buf), h);
+    for (int64_t i = 0; i < n; ++i) y[i] = buf[i];
+  }
+
   template <bool F16>
   static T load(const uint8_t* row, int64_t d) {
     if constexpr (F16) {
@@ -128,7 +139,7 @@ struct V {
 
 }  // namespace
 
-AttnKernels attn_kernels() { return AttnKernels{scores, update, exp_row}; }
+AttnKernels attn_kernels() { return AttnKernels{scores, update, exp_row, to_f16}; }
 
 }  // namespace minerva::avx2
 

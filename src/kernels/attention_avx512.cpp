@@ -68,6 +68,10 @@ struct V {
   static T load_floats(const float* x, int64_t n) { return _mm512_maskz_loadu_ps(first_lanes(n), x); }
   static void store_floats(float* y, T v, int64_t n) { _mm512_mask_storeu_ps(y, first_lanes(n), v); }
 
+  static void store_halves(uint16_t* y, T v, int64_t n) {
+    _mm256_mask_storeu_epi16(y, first_lanes(n), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+  }
+
   template <bool F16>
   static T load(const uint8_t* row, int64_t d) {
     if constexpr (F16) {
@@ -119,7 +123,7 @@ struct V {
 
 }  // namespace
 
-AttnKernels attn_kernels() { return AttnKernels{scores, update, exp_row}; }
+AttnKernels attn_kernels() { return AttnKernels{scores, update, exp_row, to_f16}; }
 
 }  // namespace minerva::avx512
 

@@ -86,7 +86,11 @@ void update(const AttnTile& t, float* s, float* m, float* l, float* out) {
 
 }  // namespace
 
-AttnKernels attn_kernels() { return AttnKernels{scores, update, exp_row}; }
+void to_f16(const float* x, uint16_t* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = fp32_to_fp16(x[i]);
+}
+
+AttnKernels attn_kernels() { return AttnKernels{scores, update, exp_row, to_f16}; }
 
 }  // namespace scalar
 
@@ -99,6 +103,7 @@ AttnKernels build(Isa isa) {
     if (v.scores != nullptr) k.scores = v.scores;
     if (v.update != nullptr) k.update = v.update;
     if (v.exp != nullptr) k.exp = v.exp;
+    if (v.to_f16 != nullptr) k.to_f16 = v.to_f16;
   };
   if (isa >= Isa::Avx2 && cpu_supports(Isa::Avx2)) take(avx2::attn_kernels());
   if (isa >= Isa::Avx512 && cpu_supports(Isa::Avx512)) take(avx512::attn_kernels());

@@ -44,11 +44,15 @@ using AttnUpdateFn = void (*)(const AttnTile& t, float* s, float* m, float* l, f
 // y[i] = e^x[i] for i < n, within a few ulp of std::exp (0 below ~-103.97 and for -inf,
 // +inf above ~88.72, NaN stays NaN). y may equal x.
 using ExpRowFn = void (*)(const float* x, float* y, int64_t n);
+// y[i] = x[i] as an IEEE half, rounded to nearest even (overflow -> inf), for i < n: how keys
+// and values enter an F16 cache. NaN stays NaN (its payload may differ between levels).
+using ToF16Fn = void (*)(const float* x, uint16_t* y, int64_t n);
 
 struct AttnKernels {
   AttnScoresFn scores = nullptr;
   AttnUpdateFn update = nullptr;
   ExpRowFn exp = nullptr;
+  ToF16Fn to_f16 = nullptr;
 };
 
 // The kernels of the active ISA level (active_isa()), built once.

@@ -34,6 +34,38 @@ std::vector<Isa> levels() {
   return out;
 }
 
+// The cache writer at every level rounds exactly as fp16.h's scalar conversion: random values of
+// every magnitude, the rounding edges, subnormal halves, overflow and every tail length.
+TEST(AttnToF16, EqualsScalarConversionBitForBit) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> x = {0.0f,      -0.0f,    1.0f,   -2.5f,    65504.0f,      65519.0f,       65520.0f,
+                          -65520.0f, 1e6f,     inf,    -inf,     6.1035156e-5f, 6.0e-5f,        5.96e-8f,
+                          2.98e-8f,  2.99e-8f, 1e-10f, -3.0e-6f, 1.0009765f,    1.00048828125f, 1.00146484375f};
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> mant(1.0f, 2.0f);
+  std::uniform_int_distribution<int> expo(-30, 17);
+  for (int i = 0; i < 20000; ++i) {
+    const float v = std::ldexp(mant(rng), expo(rng));
+    x.push_back(i % 2 == 0 ? v : -v);
+  }
+  for (Isa isa : levels()) {
+    const AttnKernels& k = attn_kernels(isa);
+    for (int64_t n : {static_cast<int64_t>(x.size()), int64_t{1}, int64_t{7}, int64_t{9}, int64_t{17}, int64_t{33}}) {
+      std::vector<uint16_t> y(static_cast<size_t>(n) + 1, 0xABCD);
+      k.to_f16(x.data(), y.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        const auto at = static_cast<size_t>(i);
+        ASSERT_EQ(y[at], fp32_to_fp16(x[at])) << isa_name(isa) << " x=" << x[at] << " n=" << n;
+      }
+      EXPECT_EQ(y[static_cast<size_t>(n)], 0xABCD) << isa_name(isa) << " wrote past n=" << n;
+    }
+    const float nan = std::nanf("");
+    uint16_t h = 0;
+    k.to_f16(&nan, &h, 1);
+    EXPECT_TRUE(std::isnan(fp16_to_fp32(h))) << isa_name(isa);
+  }
+}
+
 TEST(AttnExp, WithinTwoUlpOfStdExpOverTheWholeRange) {
   std::vector<float> x;
   for (float v = -110.0f; v <= 90.0f; v += 0.0137f) x.push_back(v);
