@@ -51,9 +51,11 @@ void attend_group(const AttentionShape& shape, const float* q, int64_t n_q, cons
   // With a soft-cap, scores are cap * tanh(q.k * scale / cap): fold 1/cap into the scale.
   tile.scale = cap > 0.0f ? shape.scale / cap : shape.scale;
   // The kernels prefetch the rows `ahead` positions on (~2 KB) as they go, spread between
-  // the arithmetic. Each head's keys and values are long sequential runs, but a single thread
-  // following them with the hardware prefetchers alone, or fetching a whole tile ahead in one
-  // burst, ran at ~8 GB/s; this fetches them 1.5x as fast (attention_bench at depth 4096).
+  // the arithmetic. With the hardware prefetchers alone (they stop at 4 KB pages) a thread
+  // followed a head's keys and values at ~7 GB/s; a whole tile fetched ahead in one burst at
+  // the tile's start stalled on full fill buffers (attention_bench at depth 4096: burst 15-16
+  // ms, spread 12.5-13 ms). One thread still reads ~8-9 GB/s here: the latency of the misses
+  // it can have in flight bounds it, not the memory's bandwidth.
   const int64_t ahead = std::clamp<int64_t>(2048 / static_cast<int64_t>(kv.row_bytes), 1, kAttnTile);
   for (int64_t p0 = first; p0 < last; p0 += kAttnTile) {
     const size_t at = static_cast<size_t>(p0) * kv.row_bytes;
