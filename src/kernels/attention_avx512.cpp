@@ -32,27 +32,10 @@ struct V {
   static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
   static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
   static T max(T a, T b) { return _mm512_max_ps(a, b); }
-  static T fmadd(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
-  static float first(T v) { return _mm512_cvtss_f32(v); }
-  static float hmax(T v) { return _mm512_reduce_max_ps(v); }
-  static float hsum(T v) { return _mm512_reduce_add_ps(v); }
-
-  static T exp(T x) {
-    // max/min return their second operand when either is NaN, so NaN passes through.
-    x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
-    x = _mm512_min_ps(_mm512_set1_ps(89.0f), x);
-    const __m512 magic = _mm512_set1_ps(12582912.0f);
-    const __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), magic), magic);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  static T min(T a, T b) { return _mm512_min_ps(a, b); }
+  // p * 2^n for n an integral float in [-151, 128]: two factors 2^(n/2) * 2^(n - n/2), so
+  // results down to the subnormals round once and no exponent field overflows.
+  static T scale_pow2(T p, T n) {
     const __m512i i = _mm512_cvtps_epi32(n);
     const __m512i i1 = _mm512_srai_epi32(i, 1);
     const __m512i i2 = _mm512_sub_epi32(i, i1);
@@ -61,6 +44,10 @@ struct V {
     const __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(i2, bias), 23));
     return _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
   }
+  static T fmadd(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static float first(T v) { return _mm512_cvtss_f32(v); }
+  static float hmax(T v) { return _mm512_reduce_max_ps(v); }
+  static float hsum(T v) { return _mm512_reduce_add_ps(v); }
 
   // Lanes 0..n of a 16-lane register (all of them when n >= 16).
   static __mmask16 first_lanes(int64_t n) { return n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1); }
