@@ -283,7 +283,7 @@ void Context::attention(int64_t layer, std::span<const BatchEntry> batch) {
   while (n_tokens * hp.n_head_kv * parts < pool_.size() && group % (parts * 2) == 0) parts *= 2;
   const int64_t per_part = group / parts;
   const int64_t items_per_token = hp.n_head_kv * parts;
-  int64_t max_pos = 1;
+  int64_t max_pos = 0;
   for (const BatchEntry& e : batch) max_pos = std::max(max_pos, e.pos + 1);
   // Each item costs ~2 * positions * head_dim multiply-adds per query head; batch small ones.
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, 2 * max_pos * hd * per_part));
